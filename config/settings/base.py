@@ -1,0 +1,212 @@
+"""Settings shared by every environment.
+
+Every value that differs between deployments is read from the environment with
+django-environ; README.md lists each variable with its default.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_q",
+    "contacts",
+    "matters",
+    "timekeeping",
+    "sync",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def sqlite_database(path: Path) -> dict:
+    """SQLite tuned for a web process and a worker writing at the same time.
+
+    WAL lets readers run beside one writer; IMMEDIATE transactions take the write
+    lock when the transaction starts, so two writers queue on busy_timeout instead
+    of failing half-way with "database is locked".
+    """
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+            ),
+        },
+    }
+
+
+def database_from_url(url: str, fallback: Path) -> dict:
+    if not url:
+        return sqlite_database(fallback)
+    config = env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return sqlite_database(Path(config["NAME"]))
+    config.setdefault("CONN_MAX_AGE", 60)
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASE_URL = env("DATABASE_URL", default="")
+DATABASES = {"default": database_from_url(DATABASE_URL, BASE_DIR / "db.sqlite3")}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGIN_URL = "admin:login"
+
+# Bodies larger than this are refused before a view reads them (webhooks, API).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PM ⇄ LA integration hub API",
+    "DESCRIPTION": "Contacts, matters, time and matter balances linked between "
+    "Practice Management and Legal Accounting, with the Link Indicator of each record.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# django-q2. A task may run for at most `timeout` seconds; the broker hands an
+# unacknowledged task to another worker after `retry` seconds, which must be longer
+# than `timeout` or a slow task would run twice at once. The engine keeps its own
+# backoff on the link row, so the broker redelivers only what a dead worker dropped:
+# `max_attempts` caps that, and `ack_failures` keeps failed tasks from looping.
+REDIS_URL = env("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": "hub",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 120,
+    "retry": 180,
+    "max_attempts": 3,
+    "ack_failures": True,
+    "save_limit": 1000,
+    "catch_up": False,
+    "poll": 0.5,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
+
+# The sandbox: working emulators of both external systems, with their own database.
+SANDBOX_APPS = ["sandbox", "sandbox.pm", "sandbox.la"]
+DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
+
+
+def sandbox_database_url() -> str:
+    """SANDBOX_DATABASE_URL, else the hub's PostgreSQL server with `<name>_sandbox`."""
+    explicit = env("SANDBOX_DATABASE_URL", default="")
+    if explicit or not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+        return explicit
+    base, _, name = DATABASE_URL.rpartition("/")
+    name, sep, query = name.partition("?")
+    return f"{base}/{name}_sandbox{sep}{query}"
+
+
+SANDBOX_DATABASE = database_from_url(sandbox_database_url(), BASE_DIR / "sandbox.sqlite3")
+
+# Where the hub finds the two systems. The defaults are the sandbox's own address and
+# credentials, so a fresh clone runs end to end with no configuration.
+HUB_BASE_URL = env("HUB_BASE_URL", default="http://127.0.0.1:8000")
+PM_API_URL = env("PM_API_URL", default=f"{HUB_BASE_URL}/sandbox/pm/api/rest/")
+PM_TOKEN_URL = env("PM_TOKEN_URL", default=f"{HUB_BASE_URL}/sandbox/pm/oauth/token")
+PM_CLIENT_ID = env("PM_CLIENT_ID", default="sandbox-client")
+PM_CLIENT_SECRET = env("PM_CLIENT_SECRET", default="sandbox-secret")
+PM_WEBHOOK_SECRET = env("PM_WEBHOOK_SECRET", default="sandbox-pm-hook-secret")
+LA_API_URL = env("LA_API_URL", default=f"{HUB_BASE_URL}/sandbox/la/api/v1/")
+LA_API_TOKEN = env("LA_API_TOKEN", default="sandbox-la-token")
+LA_WEBHOOK_SECRET = env("LA_WEBHOOK_SECRET", default="sandbox-la-webhook-secret")
+SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=10.0)
+PM_REQUESTS_PER_MINUTE = env.int("PM_REQUESTS_PER_MINUTE", default=600)
+LA_REQUESTS_PER_MINUTE = env.int("LA_REQUESTS_PER_MINUTE", default=600)
+
+# The sandbox's own credentials (what the emulated systems accept). They match the
+# hub's defaults above; change both together.
+SANDBOX_PM_CLIENT_ID = env("SANDBOX_PM_CLIENT_ID", default="sandbox-client")
+SANDBOX_PM_CLIENT_SECRET = env("SANDBOX_PM_CLIENT_SECRET", default="sandbox-secret")
+SANDBOX_PM_TOKEN_TTL_SECONDS = env.int("SANDBOX_PM_TOKEN_TTL_SECONDS", default=300)
+SANDBOX_LA_API_TOKEN = env("SANDBOX_LA_API_TOKEN", default="sandbox-la-token")
+SANDBOX_LA_WEBHOOK_SECRET = env("SANDBOX_LA_WEBHOOK_SECRET", default="sandbox-la-webhook-secret")
+SANDBOX_PM_WEBHOOK_SECRET = env("SANDBOX_PM_WEBHOOK_SECRET", default="sandbox-pm-hook-secret")

@@ -1,0 +1,12 @@
+"""Local development: SQLite, the sandbox on, debug on."""
+
+from .base import *  # noqa: F403
+from .base import INSTALLED_APPS, SANDBOX_APPS, SANDBOX_DATABASE, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-key-not-for-production")
+
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+if SANDBOX_ENABLED:
+    INSTALLED_APPS = [*INSTALLED_APPS, *SANDBOX_APPS]
+    DATABASES["sandbox"] = SANDBOX_DATABASE  # noqa: F405

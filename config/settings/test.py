@@ -1,0 +1,18 @@
+"""Test settings: the sandbox on, tasks run in-process, a fast password hasher."""
+
+from .base import *  # noqa: F403
+from .base import INSTALLED_APPS, Q_CLUSTER, SANDBOX_APPS, SANDBOX_DATABASE
+
+SECRET_KEY = "test-key-not-for-production"  # noqa: S105
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+SANDBOX_ENABLED = True
+INSTALLED_APPS = [*INSTALLED_APPS, *SANDBOX_APPS]
+DATABASES["sandbox"] = SANDBOX_DATABASE  # noqa: F405
+
+# django-q2 reads Q_CLUSTER once at import, so `sync` must be set here, not in a test.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+
+SANDBOX_PM_TOKEN_TTL_SECONDS = 300
+SYNC_HTTP_TIMEOUT = 5.0

@@ -1,0 +1,84 @@
+"""Fault injection for the emulated systems' APIs.
+
+Each request draws once from a per-system random generator seeded from FaultConfig,
+so a run repeated from the same seed meets the same faults in the same order (within
+one server process). The draw decides, in this order: 503, 429, hang, and, for
+writes, "commit then drop the response".
+"""
+
+import functools
+import random
+import threading
+import time
+
+from django.http import JsonResponse
+
+from .models import FaultConfig
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+_lock = threading.Lock()
+_generators: dict[str, tuple[tuple, random.Random]] = {}
+
+
+def _draw(config: FaultConfig) -> float:
+    version = (config.seed, config.updated_at)
+    with _lock:
+        known = _generators.get(config.system)
+        if known is None or known[0] != version:
+            known = (version, random.Random(config.seed))
+            _generators[config.system] = known
+        return known[1].random()
+
+
+def fault_config(system: str) -> FaultConfig:
+    config, _ = FaultConfig.objects.get_or_create(system=system)
+    return config
+
+
+def fault_response(status: int, code: str, message: str, **headers) -> JsonResponse:
+    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def with_faults(system: str):
+    """Decorate an emulator view so it meets the faults configured for `system`."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            config = FaultConfig.objects.filter(system=system).first()
+            if config is None:
+                return view(request, *args, **kwargs)
+            if config.latency_ms:
+                time.sleep(config.latency_ms / 1000)
+            roll = _draw(config)
+            threshold = config.error_rate
+            if roll < threshold:
+                return fault_response(503, "unavailable", "Injected fault: service unavailable.")
+            threshold += config.rate_limit_rate
+            if roll < threshold:
+                return fault_response(
+                    429,
+                    "rate_limited",
+                    "Injected fault: too many requests.",
+                    **{"Retry-After": str(config.retry_after_seconds)},
+                )
+            threshold += config.hang_rate
+            if roll < threshold:
+                time.sleep(config.hang_seconds)
+                return fault_response(504, "timeout", "Injected fault: request hung.")
+            response = view(request, *args, **kwargs)
+            threshold += config.drop_rate
+            if request.method in WRITE_METHODS and roll < threshold and response.status_code < 400:
+                time.sleep(config.hang_seconds)
+                return fault_response(
+                    504, "dropped", "Injected fault: the write was committed, the response lost."
+                )
+            return response
+
+        return wrapped
+
+    return decorate

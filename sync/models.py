@@ -1,0 +1,154 @@
+from django.db import models
+from django.db.models import Q
+
+
+class LinkStatus(models.TextChoices):
+    """The Link Indicator: exactly these five states (ARCHITECTURE §2 "Linking")."""
+
+    SYNCED = "synced", "Synced"
+    UNSYNCED = "unsynced", "Unsynced"
+    PENDING = "pending", "Pending"
+    UNKNOWN = "unknown", "Unknown"
+    ERROR = "error", "Error"
+
+
+class RecordType(models.TextChoices):
+    CONTACT = "contact", "Contact"
+    MATTER = "matter", "Matter"
+    TIME_ENTRY = "time_entry", "Time entry"
+
+
+class System(models.TextChoices):
+    PM = "pm", "Practice Management"
+    LA = "la", "Legal Accounting"
+
+
+RECORD_FIELDS = {
+    RecordType.CONTACT: "contact",
+    RecordType.MATTER: "matter",
+    RecordType.TIME_ENTRY: "time_entry",
+}
+
+
+def _only(record_type: str) -> Q:
+    """The check that a link of `record_type` points at exactly that one record."""
+    condition = Q(record_type=record_type)
+    for kind, field in RECORD_FIELDS.items():
+        condition &= Q(**{f"{field}__isnull": kind != record_type})
+    return condition
+
+
+class Link(models.Model):
+    """The tie between one hub record and its twins in PM and LA, with its indicator.
+
+    The PM id and LA id of a contact, matter or time entry live here and only here.
+    A record has at most one link (one-to-one), and a foreign id belongs to at most one
+    link of its record type (partial unique constraints).
+    """
+
+    record_type = models.CharField(max_length=12, choices=RecordType.choices)
+    contact = models.OneToOneField(
+        "contacts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="link"
+    )
+    matter = models.OneToOneField(
+        "matters.Matter", null=True, blank=True, on_delete=models.CASCADE, related_name="link"
+    )
+    time_entry = models.OneToOneField(
+        "timekeeping.TimeEntry",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="link",
+    )
+    pm_id = models.CharField("PM id", max_length=64, null=True, blank=True)
+    la_id = models.CharField("LA id", max_length=64, null=True, blank=True)
+
+    status = models.CharField(
+        max_length=10, choices=LinkStatus.choices, default=LinkStatus.UNSYNCED
+    )
+    error_code = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True, help_text="Why the link is in this state.")
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Failed attempts since the last success."
+    )
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+
+    # What each side held after the last successful sync, in the hub's field names:
+    # the base for field-by-field merges and for skipping no-op writes.
+    pm_snapshot = models.JSONField(null=True, blank=True)
+    la_snapshot = models.JSONField(null=True, blank=True)
+    pm_hash = models.CharField(max_length=64, blank=True)
+    la_hash = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=_only(RecordType.CONTACT)
+                | _only(RecordType.MATTER)
+                | _only(RecordType.TIME_ENTRY),
+                name="link_points_at_one_record_of_its_type",
+            ),
+            models.UniqueConstraint(
+                fields=["record_type", "pm_id"],
+                condition=Q(pm_id__isnull=False),
+                name="link_pm_id_unique_per_record_type",
+            ),
+            models.UniqueConstraint(
+                fields=["record_type", "la_id"],
+                condition=Q(la_id__isnull=False),
+                name="link_la_id_unique_per_record_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=LinkStatus.values), name="link_status_is_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["record_type", "status"]),
+            models.Index(fields=["status", "next_retry_at"]),
+            models.Index(fields=["error_code"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_record_type_display()} link #{self.pk}"
+
+    @property
+    def record(self):
+        return getattr(self, RECORD_FIELDS[self.record_type])
+
+
+class SyncEvent(models.Model):
+    """One attempt to sync a link: the history behind the Link Indicator."""
+
+    class Direction(models.TextChoices):
+        PM_TO_LA = "pm_to_la", "PM → LA"
+        LA_TO_PM = "la_to_pm", "LA → PM"
+        PM_TO_HUB = "pm_to_hub", "PM → hub"
+        LA_TO_HUB = "la_to_hub", "LA → hub"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        SKIPPED = "skipped", "Skipped (nothing changed)"
+        CONFLICT = "conflict", "Conflict resolved"
+        RETRY = "retry", "Failed, will retry"
+        ERROR = "error", "Failed"
+
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    action = models.CharField(max_length=32, help_text="create, update, write_back, …")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    message = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["link", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.action}: {self.get_outcome_display()}"
