@@ -3,7 +3,7 @@
 from .base import *  # noqa: F403
 from .base import INSTALLED_APPS, Q_CLUSTER, SANDBOX_APPS, SANDBOX_DATABASE
 
-SECRET_KEY = "test-key-not-for-production"  # noqa: S105
+SECRET_KEY = "test-key-not-for-production"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

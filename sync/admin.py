@@ -1,0 +1,231 @@
+"""Admin for links and their history, and the pieces every linked record's admin shares:
+the Link Indicator badge, the filter by indicator state and the history table.
+"""
+
+from django.contrib import admin
+from django.db.models import Q
+from django.utils.html import format_html, format_html_join
+
+from .models import Link, LinkStatus, SyncEvent
+
+# (background, text) per state: green, gray, light blue, yellow, red (ARCHITECTURE §2).
+BADGE_COLOURS = {
+    LinkStatus.SYNCED: ("#2e7d32", "#ffffff"),
+    LinkStatus.UNSYNCED: ("#9e9e9e", "#ffffff"),
+    LinkStatus.PENDING: ("#81d4fa", "#01324a"),
+    LinkStatus.UNKNOWN: ("#fdd835", "#3e2f00"),
+    LinkStatus.ERROR: ("#c62828", "#ffffff"),
+}
+
+STATUS_MEANINGS = {
+    LinkStatus.SYNCED: "Both systems agree with the last sync.",
+    LinkStatus.UNSYNCED: "Not linked yet, or not part of the integration.",
+    LinkStatus.PENDING: "A sync is queued or running.",
+    LinkStatus.UNKNOWN: "The state can't be determined: the other system is unreachable "
+    "or the credentials have expired.",
+    LinkStatus.ERROR: "The last sync failed.",
+}
+
+HISTORY_ROWS = 20
+
+
+def link_badge(link: Link | None):
+    """The Link Indicator as a coloured badge; hovering shows the reason."""
+    status = LinkStatus(link.status) if link else LinkStatus.UNSYNCED
+    message = (link.message if link else "") or STATUS_MEANINGS[status]
+    background, colour = BADGE_COLOURS[status]
+    return format_html(
+        '<span class="link-badge link-badge--{}" title="{}" '
+        'style="background:{};color:{};padding:2px 8px;border-radius:9px;'
+        'font-weight:600;white-space:nowrap">{}</span>',
+        status.value,
+        message,
+        background,
+        colour,
+        status.label,
+    )
+
+
+def link_of(record) -> Link | None:
+    try:
+        return record.link
+    except Link.DoesNotExist:
+        return None
+
+
+class LinkStatusFilter(admin.SimpleListFilter):
+    """Filter by Link Indicator; a record with no link yet counts as unsynced."""
+
+    title = "link indicator"
+    parameter_name = "link_status"
+
+    def lookups(self, request, model_admin):
+        return LinkStatus.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == LinkStatus.UNSYNCED:
+            return queryset.filter(Q(link__isnull=True) | Q(link__status=value))
+        return queryset.filter(link__status=value)
+
+
+def history_table(events):
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                f"{event.occurred_at:%Y-%m-%d %H:%M:%S}",
+                event.get_direction_display(),
+                event.action,
+                event.get_outcome_display(),
+                event.message,
+                "" if event.duration_ms is None else f"{event.duration_ms} ms",
+            )
+            for event in events
+        ),
+    )
+    if not rows:
+        return "No sync attempts yet."
+    return format_html(
+        '<table class="sync-history"><thead><tr><th>When</th><th>Direction</th>'
+        "<th>Action</th><th>Outcome</th><th>Message</th><th>Duration</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+class LinkedRecordAdmin(admin.ModelAdmin):
+    """Base admin for contacts, matters and time entries: badge, filter, link, history.
+
+    Subclasses must keep "link" in `list_select_related` so the badge costs no query.
+    """
+
+    link_readonly_fields = ("link_indicator", "link_details", "sync_history")
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *self.link_readonly_fields)
+
+    @admin.display(description="Link", ordering="link__status")
+    def link_indicator(self, obj):
+        return link_badge(link_of(obj))
+
+    @admin.display(description="Link details")
+    def link_details(self, obj):
+        link = link_of(obj)
+        if link is None:
+            return "Not linked yet."
+        return format_html(
+            "<dl class='link-details'><dt>PM id</dt><dd>{}</dd><dt>LA id</dt><dd>{}</dd>"
+            "<dt>Reason</dt><dd>{}</dd><dt>Error code</dt><dd>{}</dd>"
+            "<dt>Last synced</dt><dd>{}</dd><dt>Failed attempts</dt><dd>{}</dd>"
+            "<dt>Next retry</dt><dd>{}</dd></dl>",
+            link.pm_id or "—",
+            link.la_id or "—",
+            link.message or STATUS_MEANINGS[LinkStatus(link.status)],
+            link.error_code or "—",
+            link.last_synced_at or "never",
+            link.attempts,
+            link.next_retry_at or "—",
+        )
+
+    @admin.display(description="Sync history")
+    def sync_history(self, obj):
+        link = link_of(obj)
+        if link is None:
+            return "No sync attempts yet."
+        return history_table(link.events.all()[:HISTORY_ROWS])
+
+
+class SyncEventInline(admin.TabularInline):
+    model = SyncEvent
+    fields = ["occurred_at", "direction", "action", "outcome", "message", "duration_ms"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-occurred_at", "-pk"]
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Link)
+class LinkAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "record",
+        "record_type",
+        "status_badge",
+        "error_code",
+        "pm_id",
+        "la_id",
+        "last_synced_at",
+        "attempts",
+        "next_retry_at",
+    ]
+    list_filter = ["status", "record_type", "error_code"]
+    list_select_related = ["contact", "matter", "time_entry"]
+    search_fields = ["pm_id", "la_id", "message", "error_code"]
+    readonly_fields = [
+        "record_type",
+        "contact",
+        "matter",
+        "time_entry",
+        "pm_id",
+        "la_id",
+        "status_badge",
+        "status",
+        "error_code",
+        "message",
+        "status_changed_at",
+        "last_synced_at",
+        "attempts",
+        "next_retry_at",
+        "pm_snapshot",
+        "la_snapshot",
+        "pm_hash",
+        "la_hash",
+    ]
+    exclude = ["created_at", "updated_at"]
+    inlines = [SyncEventInline]
+
+    @admin.display(description="Link", ordering="status")
+    def status_badge(self, obj):
+        return link_badge(obj)
+
+    @admin.display(description="Record")
+    def record(self, obj):
+        return obj.record
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SyncEvent)
+class SyncEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "link",
+        "direction",
+        "action",
+        "outcome",
+        "message",
+        "duration_ms",
+    ]
+    list_filter = ["outcome", "direction", "link__record_type"]
+    list_select_related = ["link"]
+    search_fields = ["message", "action", "link__pm_id", "link__la_id"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

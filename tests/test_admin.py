@@ -1,0 +1,163 @@
+"""Every hub admin answers, shows the Link Indicator, and costs the same queries at 3 and 30 rows."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from sync.admin import link_badge
+from sync.models import LinkStatus
+from tests.factories import (
+    ContactFactory,
+    ContactLinkFactory,
+    MatterBalanceFactory,
+    MatterFactory,
+    MatterLinkFactory,
+    SyncEventFactory,
+    TimeEntryFactory,
+    TimeEntryLinkFactory,
+    TimekeeperFactory,
+)
+from timekeeping.models import BillingBatch
+
+pytestmark = pytest.mark.django_db
+
+
+def make_batch(**kwargs):
+    return BillingBatch.objects.create(entry_count=3)
+
+
+# (admin url name, factory that makes one row, can add in admin)
+ADMINS = [
+    ("contacts_contact", ContactLinkFactory, True, lambda link: link.contact),
+    ("contacts_contact", ContactFactory, True, None),
+    ("matters_matter", MatterLinkFactory, True, lambda link: link.matter),
+    ("matters_matterbalance", MatterBalanceFactory, False, None),
+    ("timekeeping_timekeeper", TimekeeperFactory, True, None),
+    ("timekeeping_timeentry", TimeEntryLinkFactory, True, lambda link: link.time_entry),
+    ("timekeeping_billingbatch", make_batch, False, None),
+    ("sync_link", ContactLinkFactory, False, None),
+    ("sync_syncevent", SyncEventFactory, False, None),
+]
+
+
+def changelist_queries(admin_client, url_name: str) -> int:
+    url = reverse(f"admin:{url_name}_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(("url_name", "factory", "can_add", "record_of"), ADMINS)
+def test_each_changelist_and_change_page_answers(
+    admin_client, url_name, factory, can_add, record_of
+):
+    made = factory()
+    record = record_of(made) if record_of else made
+    assert admin_client.get(reverse(f"admin:{url_name}_changelist")).status_code == 200
+    change = admin_client.get(reverse(f"admin:{url_name}_change", args=[record.pk]))
+    assert change.status_code == 200
+    add = admin_client.get(reverse(f"admin:{url_name}_add"))
+    assert add.status_code == (200 if can_add else 403)
+
+
+@pytest.mark.parametrize(("url_name", "factory", "can_add", "record_of"), ADMINS)
+def test_each_changelist_costs_the_same_queries_at_3_and_30_rows(
+    admin_client, url_name, factory, can_add, record_of
+):
+    for _ in range(3):
+        factory()
+    at_three = changelist_queries(admin_client, url_name)
+    for _ in range(27):
+        factory()
+    assert changelist_queries(admin_client, url_name) == at_three
+
+
+@pytest.mark.parametrize(
+    ("status", "colour"),
+    [
+        (LinkStatus.SYNCED, "#2e7d32"),
+        (LinkStatus.UNSYNCED, "#9e9e9e"),
+        (LinkStatus.PENDING, "#81d4fa"),
+        (LinkStatus.UNKNOWN, "#fdd835"),
+        (LinkStatus.ERROR, "#c62828"),
+    ],
+)
+def test_each_state_renders_its_colour_and_label(status, colour):
+    link = ContactLinkFactory.build(status=status, message="")
+    badge = link_badge(link)
+    assert f"background:{colour}" in badge
+    assert f">{status.label}</span>" in badge
+
+
+def test_the_badge_hover_text_is_the_message_escaped():
+    link = ContactLinkFactory.build(
+        status=LinkStatus.ERROR, message='contact number "1001" <b>already</b> assigned'
+    )
+    badge = link_badge(link)
+    assert 'title="contact number &quot;1001&quot; &lt;b&gt;already&lt;/b&gt; assigned"' in badge
+    assert "<b>" not in badge
+
+
+def test_a_record_without_a_link_shows_unsynced():
+    assert "link-badge--unsynced" in link_badge(None)
+
+
+def test_the_contact_list_shows_the_red_badge_with_its_reason(admin_client):
+    ContactLinkFactory(
+        status=LinkStatus.ERROR, message="contact number 1001 already assigned to Doe, Jane"
+    )
+    page = admin_client.get(reverse("admin:contacts_contact_changelist")).content.decode()
+    assert "link-badge--error" in page
+    assert 'title="contact number 1001 already assigned to Doe, Jane"' in page
+
+
+def test_the_contact_list_filters_by_link_state_counting_unlinked_as_unsynced(admin_client):
+    red = ContactLinkFactory(status=LinkStatus.ERROR).contact
+    green = ContactLinkFactory(status=LinkStatus.SYNCED).contact
+    unlinked = ContactFactory()
+    url = reverse("admin:contacts_contact_changelist")
+
+    errors = admin_client.get(url, {"link_status": "error"}).context["cl"].result_list
+    unsynced = admin_client.get(url, {"link_status": "unsynced"}).context["cl"].result_list
+
+    assert list(errors) == [red]
+    assert list(unsynced) == [unlinked]
+    assert green not in unsynced
+
+
+def test_the_contact_search_finds_by_name_reference_and_email(admin_client):
+    jane = ContactFactory(first_name="Jane", last_name="Quartermain", reference="C-77")
+    ContactFactory(first_name="John", last_name="Other", email="john@example.com")
+    url = reverse("admin:contacts_contact_changelist")
+    for term in ["Quartermain", "C-77", jane.email]:
+        found = admin_client.get(url, {"q": term}).context["cl"].result_list
+        assert list(found) == [jane], term
+
+
+def test_the_change_page_shows_the_history_escaped(admin_client):
+    event = SyncEventFactory(message="<script>alert(1)</script> rejected")
+    contact = event.link.contact
+    page = admin_client.get(reverse("admin:contacts_contact_change", args=[contact.pk]))
+    body = page.content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; rejected" in body
+    assert "<script>alert(1)</script>" not in body
+
+
+def test_the_matter_and_time_entry_pages_show_their_link_details(admin_client):
+    matter_link = MatterLinkFactory(pm_id="113", la_id="F-9")
+    entry = TimeEntryFactory(matter=matter_link.matter)
+    matter_page = admin_client.get(
+        reverse("admin:matters_matter_change", args=[matter_link.matter.pk])
+    )
+    entry_page = admin_client.get(reverse("admin:timekeeping_timeentry_change", args=[entry.pk]))
+    assert "F-9" in matter_page.content.decode()
+    assert "Not linked yet." in entry_page.content.decode()
+
+
+def test_the_matter_list_shows_client_and_file_reference(admin_client):
+    matter = MatterFactory(file_reference="000123")
+    page = admin_client.get(reverse("admin:matters_matter_changelist")).content.decode()
+    assert "000123" in page
+    assert matter.client.display_name in page
