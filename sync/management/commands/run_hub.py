@@ -14,23 +14,29 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, host, port, **options):
+        stopping = []
+
+        def stop(signum, frame):
+            stopping.append(signum)
+
+        # Handle both signals explicitly: a process started in the background inherits
+        # an ignored SIGINT, and a supervisor stops us with SIGTERM.
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
         manage = [sys.executable, "manage.py"]
         processes = [
             subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"]),  # noqa: S603
             subprocess.Popen([*manage, "qcluster"]),  # noqa: S603
         ]
         self.stdout.write(f"Serving http://{host}:{port}/admin/ with a task cluster. Ctrl-C stops.")
-        try:
-            while all(process.poll() is None for process in processes):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
-            for process in processes:
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        while not stopping and all(process.poll() is None for process in processes):
+            time.sleep(0.3)
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.stdout.write("Stopped the web server and the task cluster.")
