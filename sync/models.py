@@ -82,6 +82,13 @@ class Link(models.Model):
     pm_hash = models.CharField(max_length=64, blank=True)
     la_hash = models.CharField(max_length=64, blank=True)
 
+    # A lease, not a row lock: a worker holds the link for the length of its HTTP calls
+    # without keeping a database transaction open. A change that arrives while the link
+    # is leased sets `dirty`, and the holder runs once more before letting go.
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dirty = models.BooleanField(default=False, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -152,3 +159,40 @@ class SyncEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.action}: {self.get_outcome_display()}"
+
+
+class PollCursor(models.Model):
+    """How far polling has read one resource of one system (`modified since`)."""
+
+    system = models.CharField(max_length=2, choices=System.choices)
+    resource = models.CharField(max_length=32)
+    modified_since = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["system", "resource"], name="poll_cursor_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()} {self.resource}"
+
+
+class WebhookReceipt(models.Model):
+    """A verified webhook as it arrived, kept so nothing it announced is lost."""
+
+    system = models.CharField(max_length=2, choices=System.choices)
+    event = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["system", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()} {self.event}"

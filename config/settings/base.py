@@ -210,3 +210,4 @@ SANDBOX_PM_TOKEN_TTL_SECONDS = env.int("SANDBOX_PM_TOKEN_TTL_SECONDS", default=3
 SANDBOX_LA_API_TOKEN = env("SANDBOX_LA_API_TOKEN", default="sandbox-la-token")
 SANDBOX_LA_WEBHOOK_SECRET = env("SANDBOX_LA_WEBHOOK_SECRET", default="sandbox-la-webhook-secret")
 SANDBOX_PM_WEBHOOK_SECRET = env("SANDBOX_PM_WEBHOOK_SECRET", default="sandbox-pm-hook-secret")
+PM_ACTION_TYPE_ID = env.int("PM_ACTION_TYPE_ID", default=1)

@@ -1,0 +1,137 @@
+"""Hub field ↔ PM (Actionstep) property, for participants and actions (ARCHITECTURE §2).
+
+Written once and read both ways. Decisions where Actionstep has no matching property:
+- Title is `salutation`, Alias is `preferredName`; flags are "T"/"F".
+- Phones: PM has four numbered slots with a label each. The first slot labelled
+  Business, Mobile, Home or Other maps to the hub's phone of that kind; further slots
+  (and TXT/SMS) are not mapped. Writing a phone fills the slot that holds that label,
+  else the first empty slot. Fax is its own property.
+- Actions: the client is the first of `links.primaryParticipants`; relations come out
+  as PM ids (`client`, `assigned_to`), which the engine turns into hub records.
+"""
+
+from sync.connectors.base import dig, put
+
+PHONE_SLOTS = range(1, 5)
+PHONE_LABELS = {
+    "phone_business": "Business",
+    "phone_mobile": "Mobile",
+    "phone_home": "Home",
+    "phone_other": "Other",
+}
+FLAG_FIELDS = {"is_company"}
+
+PARTICIPANT = (
+    ("reference", "reference"),
+    ("is_company", "isCompany"),
+    ("company_name", "companyName"),
+    ("title", "salutation"),
+    ("first_name", "firstName"),
+    ("middle_name", "middleName"),
+    ("last_name", "lastName"),
+    ("suffix", "suffix"),
+    ("alias", "preferredName"),
+    ("email", "email"),
+    ("physical_line1", "physicalAddressLine1"),
+    ("physical_line2", "physicalAddressLine2"),
+    ("physical_city", "physicalCity"),
+    ("physical_state", "physicalStateProvince"),
+    ("physical_post_code", "physicalPostCode"),
+    ("physical_county", "physicalCounty"),
+    ("physical_country", "links.physicalCountry"),
+    ("mailing_line1", "mailingAddressLine1"),
+    ("mailing_line2", "mailingAddressLine2"),
+    ("mailing_city", "mailingCity"),
+    ("mailing_state", "mailingStateProvince"),
+    ("mailing_post_code", "mailingPostCode"),
+    ("mailing_county", "mailingCounty"),
+    ("mailing_country", "links.mailingCountry"),
+    ("phone_fax", "fax"),
+)
+
+ACTION = (
+    ("name", "name"),
+    ("file_reference", "reference"),
+    ("status", "status"),
+    ("assigned_to", "links.assignedTo"),
+)
+
+ACTION_STATUS = {"Active": "active", "Inactive": "inactive", "Closed": "closed"}
+
+
+def participant_from_pm(payload: dict) -> dict:
+    values = {}
+    for hub_name, pm_path in PARTICIPANT:
+        value = dig(payload, pm_path)
+        if hub_name in FLAG_FIELDS:
+            value = value == "T"
+        values[hub_name] = "" if value is None else value
+    for hub_name, label in PHONE_LABELS.items():
+        values[hub_name] = next(
+            (
+                payload.get(f"phone{n}Number") or ""
+                for n in PHONE_SLOTS
+                if (payload.get(f"phone{n}Label") or "").lower() == label.lower()
+            ),
+            "",
+        )
+    return values
+
+
+def participant_to_pm(values: dict, current: dict | None = None) -> dict:
+    """PM properties for `values`; `current` (the PM record) decides the phone slots."""
+    payload: dict = {}
+    for hub_name, pm_path in PARTICIPANT:
+        if hub_name not in values:
+            continue
+        value = values[hub_name]
+        if hub_name in FLAG_FIELDS:
+            value = "T" if value else "F"
+        put(payload, pm_path, value)
+    current = dict(current or {})
+    for hub_name, label in PHONE_LABELS.items():
+        if hub_name not in values:
+            continue
+        slot = _phone_slot(current, label)
+        if slot is None or (not values[hub_name] and current.get(f"phone{slot}Label") != label):
+            continue
+        current[f"phone{slot}Label"] = label
+        payload[f"phone{slot}Label"] = label
+        payload[f"phone{slot}Number"] = values[hub_name]
+        current[f"phone{slot}Number"] = values[hub_name]
+    return payload
+
+
+def _phone_slot(current: dict, label: str) -> int | None:
+    for n in PHONE_SLOTS:
+        if (current.get(f"phone{n}Label") or "").lower() == label.lower():
+            return n
+    for n in PHONE_SLOTS:
+        if not current.get(f"phone{n}Label") and not current.get(f"phone{n}Number"):
+            return n
+    return None
+
+
+def action_from_pm(payload: dict) -> dict:
+    values = {hub_name: dig(payload, pm_path) for hub_name, pm_path in ACTION}
+    values["name"] = values["name"] or ""
+    values["file_reference"] = values["file_reference"] or ""
+    values["status"] = ACTION_STATUS.get(values["status"] or "Active", "active")
+    clients = dig(payload, "links.primaryParticipants") or []
+    if not isinstance(clients, list):
+        clients = [clients]
+    values["client"] = clients[0] if clients else None
+    return values
+
+
+def action_to_pm(values: dict) -> dict:
+    payload: dict = {}
+    statuses = {hub: pm for pm, hub in ACTION_STATUS.items()}
+    for hub_name, pm_path in ACTION:
+        if hub_name not in values:
+            continue
+        value = values[hub_name]
+        if hub_name == "status":
+            value = statuses[value]
+        put(payload, pm_path, value)
+    return payload

@@ -1,0 +1,104 @@
+"""A thin client for Legal Accounting's REST API (docs/legal-accounting-api.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from sync.connectors.base import JsonHttpClient
+
+PAGE_SIZE = 200
+
+
+class LegalAccountingClient(JsonHttpClient):
+    system = "la"
+
+    def __init__(self, *, base_url: str, token: str, timeout: float, requests_per_minute: int):
+        super().__init__(
+            base_url=base_url, timeout=timeout, requests_per_minute=requests_per_minute
+        )
+        self.token = token
+
+    @classmethod
+    def from_settings(cls) -> LegalAccountingClient:
+        return cls(
+            base_url=settings.LA_API_URL,
+            token=settings.LA_API_TOKEN,
+            timeout=settings.SYNC_HTTP_TIMEOUT,
+            requests_per_minute=settings.LA_REQUESTS_PER_MINUTE,
+        )
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def error_body(self, response: requests.Response):
+        try:
+            error = response.json().get("error") or {}
+        except (ValueError, AttributeError):
+            return "", "", None, {}
+        if not isinstance(error, dict):
+            return "", str(error), None, {}
+        return error.get("code", ""), error.get("message", ""), error.get("field"), error
+
+    def call(self, method: str, path: str, **kwargs) -> Any:
+        return self.parse(self.send(method, path, **kwargs))
+
+    def list_all(self, path: str, **params) -> Iterator[dict]:
+        """Every record of a collection, page by page."""
+        page: dict | None = self.call("GET", path, params={**params, "page_size": PAGE_SIZE})
+        while page:
+            yield from page.get("results", [])
+            page = self.call("GET", page["next"]) if page.get("next") else None
+
+    def find_one(self, path: str, **params) -> dict | None:
+        results = self.call("GET", path, params=params).get("results", [])
+        return results[0] if results else None
+
+    def create(self, path: str, payload: dict, *, idempotency_key: str | None = None) -> dict:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.call("POST", path, json=payload, headers=headers)
+
+    # Contacts
+    def contact_get(self, contact_id: str) -> dict:
+        return self.call("GET", f"contacts/{contact_id}")
+
+    def contact_find_by_pm_id(self, pm_id: str) -> dict | None:
+        return self.find_one("contacts", pm_contact_id=pm_id)
+
+    def contact_create(self, payload: dict, *, idempotency_key: str) -> dict:
+        return self.create("contacts", payload, idempotency_key=idempotency_key)
+
+    def contact_update(self, contact_id: str, payload: dict) -> dict:
+        return self.call("PATCH", f"contacts/{contact_id}", json=payload)
+
+    # Files (matters)
+    def file_get(self, file_id: str) -> dict:
+        return self.call("GET", f"files/{file_id}")
+
+    def file_find_by_pm_id(self, pm_id: str) -> dict | None:
+        return self.find_one("files", pm_matter_id=pm_id)
+
+    def file_create(self, payload: dict, *, idempotency_key: str) -> dict:
+        return self.create("files", payload, idempotency_key=idempotency_key)
+
+    def file_update(self, file_id: str, payload: dict) -> dict:
+        return self.call("PATCH", f"files/{file_id}", json=payload)
+
+    def file_balance(self, file_id: str) -> dict:
+        return self.call("GET", f"files/{file_id}/balance")
+
+    # Fee earners and time
+    def fee_earner_find_by_email(self, email: str) -> dict | None:
+        return self.find_one("fee-earners", email=email)
+
+    def time_entries_create(self, entries: list[dict], *, idempotency_key: str) -> list[dict]:
+        body = self.create(
+            "time-entries/batch", {"entries": entries}, idempotency_key=idempotency_key
+        )
+        return body["results"]
+
+    def webhook_register(self, url: str, events: list[str]) -> dict:
+        return self.call("POST", "webhooks", json={"url": url, "events": events})

@@ -1,0 +1,193 @@
+"""The Link Indicator's state machine, the per-link lease, and the sync history.
+
+Every attempt is a SyncEvent (ARCHITECTURE §4 rule 6). Failures are classified (rule 5):
+transient → pending with backoff; unreachable or refused credentials → unknown with
+backoff; permanent → error, no retry until the data changes or an admin resyncs.
+Writes to the link are targeted `.filter(pk=…).update(…)` so two workers never
+overwrite each other's fields with stale copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .connectors.base import ConnectorError, ErrorKind
+from .models import RECORD_FIELDS, Link, LinkStatus, RecordType, SyncEvent
+
+LEASE_SECONDS = 300
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_CAP_SECONDS = 3600
+
+STATUS_FOR_KIND = {
+    ErrorKind.TRANSIENT: LinkStatus.PENDING,
+    ErrorKind.UNREACHABLE: LinkStatus.UNKNOWN,
+    ErrorKind.AUTH: LinkStatus.UNKNOWN,
+    ErrorKind.PERMANENT: LinkStatus.ERROR,
+}
+
+
+def snapshot_hash(snapshot: dict[str, Any] | None) -> str:
+    if snapshot is None:
+        return ""
+    text = json.dumps(snapshot, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, never sooner than the system's Retry-After."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    delay = random.uniform(ceiling / 2, ceiling)
+    return max(delay, retry_after or 0)
+
+
+def link_lease_acquire(link_id: int) -> uuid.UUID | None:
+    """Take the link for one sync; None when another worker holds it (marked dirty)."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    taken = (
+        Link.objects.filter(pk=link_id)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .update(
+            lease_token=token,
+            lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
+            dirty=False,
+        )
+    )
+    if taken:
+        return token
+    Link.objects.filter(pk=link_id).update(dirty=True)
+    return None
+
+
+def link_lease_release(link_id: int, token: uuid.UUID) -> bool:
+    """Let go of the link. False when a change arrived meanwhile: run once more."""
+    released = Link.objects.filter(pk=link_id, lease_token=token, dirty=False).update(
+        lease_token=None, lease_expires_at=None
+    )
+    if released:
+        return True
+    Link.objects.filter(pk=link_id, lease_token=token).update(
+        dirty=False, lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS)
+    )
+    return False
+
+
+def link_mark_pending(link: Link, message: str = "Sync queued.") -> None:
+    """Queued for sync: light blue, unless it is red and nothing changed (rule 5)."""
+    Link.objects.filter(pk=link.pk).update(
+        status=LinkStatus.PENDING,
+        message=message,
+        error_code="",
+        status_changed_at=timezone.now(),
+        next_retry_at=None,
+    )
+
+
+def link_event(
+    link: Link,
+    *,
+    direction: str,
+    action: str,
+    outcome: str,
+    message: str = "",
+    duration_ms: int | None = None,
+    details: dict | None = None,
+) -> SyncEvent:
+    return SyncEvent.objects.create(
+        link=link,
+        direction=direction,
+        action=action,
+        outcome=outcome,
+        message=message[:2000],
+        duration_ms=duration_ms,
+        details=details or {},
+    )
+
+
+def link_succeeded(
+    link: Link,
+    *,
+    pm_snapshot: dict | None,
+    la_snapshot: dict | None,
+    message: str = "",
+) -> None:
+    now = timezone.now()
+    fields = {
+        "status": LinkStatus.SYNCED,
+        "error_code": "",
+        "message": message,
+        "last_synced_at": now,
+        "attempts": 0,
+        "next_retry_at": None,
+        "pm_snapshot": pm_snapshot,
+        "la_snapshot": la_snapshot,
+        "pm_hash": snapshot_hash(pm_snapshot),
+        "la_hash": snapshot_hash(la_snapshot),
+    }
+    if link.status != LinkStatus.SYNCED:
+        fields["status_changed_at"] = now
+    Link.objects.filter(pk=link.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(link, name, value)
+
+
+def link_failed(link: Link, error: ConnectorError | str, *, code: str = "") -> None:
+    """Record a failed attempt on the link: the indicator, the reason, the next retry."""
+    now = timezone.now()
+    if isinstance(error, ConnectorError):
+        status = STATUS_FOR_KIND[error.kind]
+        message = error.message
+        code = code or error.code or error.kind
+        retry_after = error.retry_after
+    else:
+        status, message, retry_after = LinkStatus.ERROR, error, None
+    attempts = link.attempts + 1
+    next_retry_at = None
+    if status != LinkStatus.ERROR:
+        next_retry_at = now + timedelta(seconds=backoff_seconds(attempts, retry_after))
+    fields = {
+        "status": status,
+        "error_code": code[:64],
+        "message": message,
+        "next_retry_at": next_retry_at,
+    }
+    if link.status != status:
+        fields["status_changed_at"] = now
+    Link.objects.filter(pk=link.pk).update(attempts=F("attempts") + 1, **fields)
+    for name, value in fields.items():
+        setattr(link, name, value)
+    link.attempts = attempts
+
+
+def link_store_foreign_id(link: Link, *, pm_id: str | None = None, la_id: str | None = None):
+    """Persist a foreign id the moment it is known (ARCHITECTURE §4 rule 1)."""
+    fields = {}
+    if pm_id is not None:
+        fields["pm_id"] = link.pm_id = str(pm_id)
+    if la_id is not None:
+        fields["la_id"] = link.la_id = str(la_id)
+    Link.objects.filter(pk=link.pk).update(**fields)
+
+
+RECORD_TYPE_OF_MODEL = {
+    "contacts.contact": RecordType.CONTACT,
+    "matters.matter": RecordType.MATTER,
+    "timekeeping.timeentry": RecordType.TIME_ENTRY,
+}
+
+
+def link_for(record) -> Link:
+    """The record's link, made (unsynced) if it has none yet."""
+    record_type = RECORD_TYPE_OF_MODEL[record._meta.label_lower]
+    link, _ = Link.objects.get_or_create(
+        **{RECORD_FIELDS[record_type]: record}, defaults={"record_type": record_type}
+    )
+    return link

@@ -1,0 +1,276 @@
+"""The sync engine: one pass over one link, the same for every record type.
+
+For a link it reads both systems, merges field by field against the last-synced
+snapshots (sync/merge.py), writes only what differs, and records the outcome. The
+invariants of ARCHITECTURE §4 and where they are kept:
+
+1. No duplicates: the link is leased (sync/links.py) so one worker at a time works on
+   it; before creating, the other system is searched by the foreign id; creates in LA
+   carry an idempotency key; a new foreign id is stored the moment it is known.
+2. Nothing lost: a change that arrives while the link is leased marks it dirty, and the
+   holder runs again before letting go; failures schedule a retry on the link.
+3. No echo loops: a side is written only where its value differs from the merge.
+4. Conflicts are visible: they are resolved by the owner rule (sync/fields.py) and
+   written to the history.
+5. Errors are classified (sync/connectors/base.py, sync/links.py).
+6. Every attempt is a SyncEvent.
+
+Record types plug in through an adapter (sync/services/contacts.py, matters.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.connectors.base import ConnectorError
+from sync.fields import LA, PM, SharedField, field_names
+from sync.links import (
+    link_event,
+    link_failed,
+    link_lease_acquire,
+    link_lease_release,
+    link_store_foreign_id,
+    link_succeeded,
+    snapshot_hash,
+)
+from sync.merge import merge
+from sync.models import Link, SyncEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_ROUNDS = 3
+Direction = SyncEvent.Direction
+Outcome = SyncEvent.Outcome
+
+
+class SyncBlocked(Exception):
+    """The record can't be synced as it is; `code` and the message say why."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Remote:
+    """One record as a system holds it: its id, its raw JSON, and its hub-shaped values."""
+
+    id: str
+    raw: dict
+    values: dict[str, Any]
+
+
+@dataclass
+class PassReport:
+    writes: list[str] = field(default_factory=list)
+
+
+class RecordAdapter:
+    """What the engine needs to know about one record type. Subclasses fill it in."""
+
+    record_type: str
+    fields: tuple[SharedField, ...]
+    create_in_pm: bool = True
+
+    def hub_values(self, record) -> dict[str, Any]:
+        return {f.name: getattr(record, f.name) for f in self.fields}
+
+    def hub_apply(self, record, values: dict[str, Any]) -> bool:
+        changed = [name for name, value in values.items() if getattr(record, name) != value]
+        for name in changed:
+            setattr(record, name, values[name])
+        if changed:
+            record.save(update_fields=[*changed, "updated_at"])
+        return bool(changed)
+
+    def check(self, record) -> None:
+        """Raise SyncBlocked for what may not be sent at all (checked before any call)."""
+
+    def prepare(self, link: Link, record) -> None:
+        """Bring dependencies in line first (a matter's client)."""
+
+    def pm_read(self, pm_id: str) -> Remote | None: ...
+    def pm_find(self, link: Link, record) -> Remote | None: ...
+    def pm_create(self, values: dict, link: Link, record) -> Remote: ...
+    def pm_update(self, remote: Remote, changes: dict) -> Remote: ...
+    def la_read(self, la_id: str) -> Remote | None: ...
+    def la_find(self, link: Link, record) -> Remote | None: ...
+    def la_create(self, values: dict, link: Link, record) -> Remote: ...
+    def la_update(self, remote: Remote, changes: dict) -> Remote: ...
+
+    def la_remember_pm_id(self, remote: Remote, pm_id: str) -> None:
+        """Tell LA the PM id of a record it created, so LA keeps the foreign id too."""
+
+
+def idempotency_key(link: Link, payload: dict) -> str:
+    """The key for creating this link's record with this payload.
+
+    A retry of the same create (after a dropped answer) replays the first answer; a
+    create with corrected data (a fixed number after a clash) is a new request.
+    """
+    digest = snapshot_hash(payload)[:16]
+    return f"hub-{link.record_type}-{link.pk}-{digest}"
+
+
+def remote_changed(snapshot: dict | None, values: dict) -> bool:
+    """Whether a system's record differs from what the last sync left there.
+
+    False for the echo of our own write, and for a red link whose data nobody touched
+    (it waits for a data change or a resync, ARCHITECTURE §4 rule 5).
+    """
+    if not snapshot:
+        return True
+    return any(snapshot.get(name) != value for name, value in values.items() if name in snapshot)
+
+
+def differences(target: dict, current: dict, names: list[str]) -> dict:
+    return {name: target[name] for name in names if current.get(name) != target.get(name)}
+
+
+def record_sync(adapter: RecordAdapter, link_id: int) -> bool:
+    """Sync one link now. False when another worker holds it (it will run again)."""
+    token = link_lease_acquire(link_id)
+    if token is None:
+        return False
+    for _ in range(MAX_ROUNDS):
+        try:
+            _sync_once(adapter, link_id)
+        except Exception:
+            link_lease_release(link_id, token)
+            Link.objects.filter(pk=link_id).update(lease_token=None, lease_expires_at=None)
+            raise
+        if link_lease_release(link_id, token):
+            return True
+    Link.objects.filter(pk=link_id).update(lease_token=None, lease_expires_at=None)
+    return True
+
+
+def _sync_once(adapter: RecordAdapter, link_id: int) -> None:
+    link = Link.objects.select_related(adapter.record_type).get(pk=link_id)
+    record = link.record
+    started = time.monotonic()
+    direction = Direction.PM_TO_LA if link.pm_id else Direction.LA_TO_PM
+    try:
+        adapter.check(record)
+        adapter.prepare(link, record)
+        report = _reconcile(adapter, link, record)
+    except SyncBlocked as blocked:
+        link_failed(link, blocked.message, code=blocked.code)
+        link_event(
+            link,
+            direction=direction,
+            action="check",
+            outcome=Outcome.ERROR,
+            message=blocked.message,
+            duration_ms=_ms(started),
+        )
+        return
+    except ConnectorError as error:
+        link_failed(link, error)
+        link_event(
+            link,
+            direction=Direction.PM_TO_LA if error.system == LA else Direction.LA_TO_PM,
+            action="sync",
+            outcome=Outcome.ERROR if error.permanent else Outcome.RETRY,
+            message=error.message,
+            duration_ms=_ms(started),
+            details={"status": error.status, "code": error.code, "field": error.field},
+        )
+        return
+    link_event(
+        link,
+        direction=direction,
+        action="sync",
+        outcome=Outcome.SUCCESS if report.writes else Outcome.SKIPPED,
+        message="; ".join(report.writes) or "Both systems already agree.",
+        duration_ms=_ms(started),
+    )
+
+
+def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
+    report = PassReport()
+    pm = adapter.pm_read(link.pm_id) if link.pm_id else None
+    la = adapter.la_read(link.la_id) if link.la_id else None
+    if la is None and link.pm_id:
+        la = adapter.la_find(link, record)
+        if la is not None:
+            link_store_foreign_id(link, la_id=la.id)
+    if pm is None and link.la_id:
+        pm = adapter.pm_find(link, record)
+        if pm is not None:
+            link_store_foreign_id(link, pm_id=pm.id)
+
+    result = merge(
+        adapter.fields,
+        hub=adapter.hub_values(record),
+        pm=pm.values if pm else None,
+        la=la.values if la else None,
+        pm_base=link.pm_snapshot,
+        la_base=link.la_snapshot,
+    )
+    target = result.values
+    for conflict in result.conflicts:
+        link_event(
+            link,
+            direction=Direction.PM_TO_LA,
+            action="conflict",
+            outcome=Outcome.CONFLICT,
+            message=f"{conflict.field}: kept the {conflict.chosen.upper()} value "
+            f"{conflict.values[conflict.chosen]!r}; other values "
+            + ", ".join(
+                f"{side.upper()} {value!r}"
+                for side, value in conflict.values.items()
+                if side != conflict.chosen
+            ),
+            details={"field": conflict.field, "chosen": conflict.chosen},
+        )
+
+    # LA first: it assigns the numbers that PM and the hub then take.
+    la_names = [f.name for f in adapter.fields if LA in f.systems]
+    if la is None:
+        la = adapter.la_create(target, link, record)
+        link_store_foreign_id(link, la_id=la.id)
+        report.writes.append(f"created in LA as {la.id}")
+    else:
+        updatable = [
+            f.name for f in adapter.fields if LA in f.systems and LA not in f.create_only_in
+        ]
+        changes = differences(target, la.values, updatable)
+        if changes:
+            la = adapter.la_update(la, changes)
+            report.writes.append("updated in LA: " + ", ".join(sorted(changes)))
+    for shared in adapter.fields:
+        if shared.owner == LA and LA in shared.systems:
+            target[shared.name] = la.values[shared.name]
+
+    pm_names = field_names(adapter.fields, PM)
+    pm_updatable = [
+        f.name for f in adapter.fields if PM in f.systems and PM not in f.create_only_in
+    ]
+    if pm is None:
+        pm = adapter.pm_create(target, link, record)
+        link_store_foreign_id(link, pm_id=pm.id)
+        adapter.la_remember_pm_id(la, pm.id)
+        report.writes.append(f"created in PM as {pm.id}")
+    else:
+        changes = differences(target, pm.values, pm_updatable)
+        if changes:
+            pm = adapter.pm_update(pm, changes)
+            report.writes.append("updated in PM: " + ", ".join(sorted(changes)))
+
+    if adapter.hub_apply(record, target):
+        report.writes.append("updated the hub")
+    link_succeeded(
+        link,
+        pm_snapshot={name: pm.values.get(name) for name in pm_names},
+        la_snapshot={name: la.values.get(name) for name in la_names},
+    )
+    return report
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

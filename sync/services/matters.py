@@ -1,0 +1,264 @@
+"""Matters: PM → LA with the matter number written back (ARCHITECTURE §2 "Matters").
+
+- The client contact is synced first; a matter whose client is red is red with
+  "client contact not linked: <reason>".
+- LA generates the matter number; it comes back to PM's File Reference. A number
+  typed by hand that LA already holds is LA's 409, shown red; nothing is created.
+- Open Date and Responsible/Lead are sent to LA only on creation.
+- Matters are created in PM first. One created in the hub's admin is created in PM
+  through `actioncreate` with the action type PM_ACTION_TYPE_ID, then in LA.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from contacts.models import Contact
+from matters.models import Matter
+from sync.connectors import la_client, pm_client
+from sync.connectors.actionstep import mapping as pm_mapping
+from sync.connectors.base import ConnectorError, ErrorKind
+from sync.connectors.legal_accounting import mapping as la_mapping
+from sync.fields import MATTER_FIELDS
+from sync.links import link_for
+from sync.models import Link, LinkStatus, RecordType
+from sync.services.contacts import ADAPTER as CONTACTS
+from sync.services.contacts import contact_ingest
+from sync.services.contacts import la_remote as contact_la_remote
+from sync.services.contacts import pm_remote as contact_pm_remote
+from sync.services.engine import (
+    RecordAdapter,
+    Remote,
+    SyncBlocked,
+    idempotency_key,
+    record_sync,
+    remote_changed,
+)
+from timekeeping.models import Timekeeper
+
+PM_RESOURCE = "actions"
+
+
+def _contact_id_for(system: str, foreign_id) -> int | None:
+    """The hub contact for a PM participant or LA contact id, ingesting it if new."""
+    if foreign_id in (None, ""):
+        return None
+    foreign_id = str(foreign_id)
+    id_field = "pm_id" if system == "pm" else "la_id"
+    link = Link.objects.filter(record_type=RecordType.CONTACT, **{id_field: foreign_id}).first()
+    if link is None:
+        if system == "pm":
+            remote = contact_pm_remote(pm_client().get("participants", foreign_id))
+        else:
+            remote = contact_la_remote(la_client().contact_get(foreign_id))
+        link, _ = contact_ingest(system=system, remote=remote)
+    return link.contact_id
+
+
+def _timekeeper_id_for(system: str, foreign_id) -> int | None:
+    if foreign_id in (None, ""):
+        return None
+    field = "pm_user_id" if system == "pm" else "la_fee_earner_id"
+    return (
+        Timekeeper.objects.filter(**{field: str(foreign_id)}).values_list("pk", flat=True).first()
+    )
+
+
+def pm_remote(raw: dict) -> Remote:
+    values = pm_mapping.action_from_pm(raw)
+    hub = {
+        "name": values["name"],
+        "file_reference": values["file_reference"],
+        "status": values["status"],
+        "client_id": _contact_id_for("pm", values["client"]),
+        "assigned_to_id": _timekeeper_id_for("pm", values["assigned_to"]),
+    }
+    return Remote(id=str(raw["id"]), raw=raw, values=hub)
+
+
+def la_remote(raw: dict) -> Remote:
+    values = la_mapping.from_la(la_mapping.FILE, raw)
+    hub = {
+        "name": values["name"],
+        "file_reference": values["file_reference"],
+        "client_id": _contact_id_for("la", values["client"]),
+        "assigned_to_id": _timekeeper_id_for("la", values["assigned_to"]),
+        "open_date": values["open_date"],
+    }
+    return Remote(id=str(raw["id"]), raw=raw, values=hub)
+
+
+def _fee_earner_id(timekeeper_id: int | None) -> str | None:
+    """LA's fee-earner id for a timekeeper, matched by email and remembered."""
+    if timekeeper_id is None:
+        return None
+    timekeeper = Timekeeper.objects.get(pk=timekeeper_id)
+    if timekeeper.la_fee_earner_id:
+        return timekeeper.la_fee_earner_id
+    found = la_client().fee_earner_find_by_email(timekeeper.email)
+    if found is None:
+        return None
+    Timekeeper.objects.filter(pk=timekeeper.pk).update(la_fee_earner_id=str(found["id"]))
+    return str(found["id"])
+
+
+def _client_link(matter: Matter) -> Link:
+    return link_for(matter.client)
+
+
+class MatterAdapter(RecordAdapter):
+    record_type = RecordType.MATTER
+    fields = MATTER_FIELDS
+
+    def hub_values(self, record: Matter) -> dict:
+        values = super().hub_values(record)
+        values["open_date"] = record.open_date.isoformat() if record.open_date else None
+        return values
+
+    def hub_apply(self, record: Matter, values: dict) -> bool:
+        values = dict(values)
+        if values.get("open_date"):
+            values["open_date"] = datetime.date.fromisoformat(values["open_date"])
+        if values.get("client_id") is None:
+            values.pop("client_id", None)
+        return super().hub_apply(record, values)
+
+    def prepare(self, link: Link, record: Matter) -> None:
+        """Dependency order: the client contact is synced before the matter."""
+        client_link = _client_link(record)
+        if client_link.status != LinkStatus.SYNCED or not client_link.la_id:
+            record_sync(CONTACTS, client_link.pk)
+            client_link.refresh_from_db()
+        if client_link.status == LinkStatus.ERROR:
+            raise SyncBlocked(
+                f"client contact not linked: {client_link.message}", code="client_not_linked"
+            )
+        if client_link.status != LinkStatus.SYNCED or not client_link.la_id:
+            raise ConnectorError(
+                message="client contact not linked yet: "
+                + (client_link.message or "its sync is still running"),
+                kind=ErrorKind.TRANSIENT,
+                system="la",
+                code="client_pending",
+            )
+
+    def pm_read(self, pm_id):
+        raw = pm_client().get(PM_RESOURCE, pm_id)
+        return pm_remote(raw) if raw else None
+
+    def pm_find(self, link, record):
+        found = pm_client().find(PM_RESOURCE, importExternalReference=f"LA:{link.la_id}")
+        return pm_remote(found[0]) if found else None
+
+    def pm_create(self, values, link, record):
+        client_link = _client_link(record)
+        payload = pm_mapping.action_to_pm(
+            {"name": values["name"], "file_reference": values["file_reference"]}
+        )
+        payload = {
+            "actionName": payload["name"],
+            "reference": payload["reference"],
+            "links": {
+                "actionType": settings.PM_ACTION_TYPE_ID,
+                "primaryParticipants": [int(client_link.pm_id)],
+                "assignedTo": self._pm_user(values.get("assigned_to_id")),
+            },
+        }
+        if link.la_id:
+            payload["importExternalReference"] = f"LA:{link.la_id}"
+        created = pm_client().action_create(payload)
+        action_id = (created.get("links") or {}).get("action") or created["id"]
+        return self.pm_read(str(action_id))
+
+    def _pm_user(self, timekeeper_id):
+        if timekeeper_id is None:
+            return None
+        pm_user_id = Timekeeper.objects.filter(pk=timekeeper_id).values_list(
+            "pm_user_id", flat=True
+        )[0]
+        return int(pm_user_id) if pm_user_id else None
+
+    def pm_update(self, remote, changes):
+        values = {k: v for k, v in changes.items() if k in {"name", "file_reference", "status"}}
+        if "assigned_to_id" in changes:
+            values["assigned_to"] = self._pm_user(changes["assigned_to_id"])
+        payload = pm_mapping.action_to_pm(values)
+        raw = pm_client().update(PM_RESOURCE, remote.id, payload)
+        return pm_remote(raw)
+
+    def la_read(self, la_id):
+        return la_remote(la_client().file_get(la_id))
+
+    def la_find(self, link, record):
+        raw = la_client().file_find_by_pm_id(link.pm_id)
+        return la_remote(raw) if raw else None
+
+    def _la_payload(self, values: dict, record: Matter) -> dict:
+        payload = {}
+        if "name" in values:
+            payload["description"] = values["name"]
+        if values.get("file_reference"):
+            payload["file_number"] = values["file_reference"]
+        if "client_id" in values:
+            payload["contact"] = int(_client_link(record).la_id)
+        if "assigned_to_id" in values:
+            payload["assigned_fee_earner"] = _fee_earner_id(values["assigned_to_id"])
+        return payload
+
+    def la_create(self, values, link, record):
+        payload = self._la_payload(values, record)
+        fee_earner = payload.get("assigned_fee_earner")
+        payload.update(
+            pm_matter_id=link.pm_id or "",
+            responsible_fee_earner=fee_earner,
+            lead_fee_earner=fee_earner,
+            open_date=values.get("open_date") or datetime.date.today().isoformat(),
+        )
+        payload = {k: v for k, v in payload.items() if v is not None}
+        raw = la_client().file_create(payload, idempotency_key=idempotency_key(link, payload))
+        return la_remote(raw)
+
+    def la_remember_pm_id(self, remote, pm_id):
+        la_client().file_update(remote.id, {"pm_matter_id": pm_id})
+
+    def la_update(self, remote, changes):
+        payload = self._la_payload(changes, Matter.objects.get(link__la_id=remote.id))
+        return la_remote(la_client().file_update(remote.id, payload))
+
+
+ADAPTER = MatterAdapter()
+
+
+def matter_ingest(*, remote: Remote) -> tuple[Link, bool]:
+    """Find or make the hub matter and link for an action seen in PM."""
+    link = Link.objects.filter(record_type=RecordType.MATTER, pm_id=remote.id).first()
+    if link is not None:
+        return link, remote_changed(link.pm_snapshot, remote.values)
+    values = remote.values
+    if values["client_id"] is None:
+        raise SyncBlocked(f"PM matter {remote.id} has no client.", code="no_client")
+    created = (remote.raw.get("createdTimestamp") or "")[:10]
+    try:
+        with transaction.atomic():
+            matter = Matter.objects.create(
+                name=values["name"],
+                file_reference=values["file_reference"],
+                status=values["status"],
+                client=Contact.objects.get(pk=values["client_id"]),
+                assigned_to_id=values["assigned_to_id"],
+                open_date=datetime.date.fromisoformat(created) if created else None,
+            )
+            link = Link.objects.create(
+                record_type=RecordType.MATTER,
+                matter=matter,
+                pm_id=remote.id,
+                pm_snapshot=values,
+                status=LinkStatus.PENDING,
+                message="New in PM; sync queued.",
+            )
+    except IntegrityError:
+        link = Link.objects.get(record_type=RecordType.MATTER, pm_id=remote.id)
+    return link, True

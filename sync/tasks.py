@@ -1,0 +1,20 @@
+"""django-q2 tasks: thin wrappers that take ids and call services (ARCHITECTURE §4 rule 7)."""
+
+from . import services
+from .services import changes, subscriptions
+
+
+def link_sync_task(link_id: int) -> bool:
+    return services.link_sync(link_id=link_id)
+
+
+def webhook_receipt_task(receipt_id: int) -> None:
+    changes.webhook_receipt_process(receipt_id=receipt_id)
+
+
+def poll_task() -> dict:
+    return subscriptions.poll_pass()
+
+
+def sweep_task() -> int:
+    return changes.links_sweep()
