@@ -93,6 +93,7 @@ class Link(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        permissions = [("resync_link", "Can resync records with PM and LA")]
         constraints = [
             models.CheckConstraint(
                 condition=_only(RecordType.CONTACT)
