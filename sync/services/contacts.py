@@ -42,6 +42,7 @@ def la_remote(raw: dict) -> Remote:
 class ContactAdapter(RecordAdapter):
     record_type = RecordType.CONTACT
     fields = CONTACT_FIELDS
+    la_pm_id_field = "pm_contact_id"
 
     def check(self, record: Contact) -> None:
         try:
@@ -99,6 +100,32 @@ def _hub_fields(values: dict) -> dict:
     return {name: value for name, value in values.items() if name in names}
 
 
+def _link_by_twin(system: str, remote: Remote) -> Link | None:
+    """The link of a record whose twin we made: LA keeps the PM id in `pm_contact_id`,
+    PM keeps the LA id in `importExternalReference`. A create whose answer was lost is
+    recognised here, so it is linked instead of copied into the hub a second time."""
+    if system == "la":
+        other_field, other_id = "pm_id", remote.raw.get("pm_contact_id")
+    else:
+        reference = remote.raw.get("importExternalReference") or ""
+        other_field = "la_id"
+        other_id = (
+            reference.removeprefix(LA_ID_PREFIX) if reference.startswith(LA_ID_PREFIX) else None
+        )
+    if not other_id:
+        return None
+    own_field = "la_id" if system == "la" else "pm_id"
+    link = Link.objects.filter(
+        record_type=RecordType.CONTACT, **{other_field: str(other_id)}
+    ).first()
+    if link is not None and getattr(link, own_field) is None:
+        Link.objects.filter(pk=link.pk, **{f"{own_field}__isnull": True}).update(
+            **{own_field: remote.id}
+        )
+        setattr(link, own_field, remote.id)
+    return link
+
+
 def contact_ingest(*, system: str, remote: Remote) -> tuple[Link, bool]:
     """Find or make the hub contact and link for a record seen in PM or LA.
 
@@ -108,13 +135,8 @@ def contact_ingest(*, system: str, remote: Remote) -> tuple[Link, bool]:
     id_field = "pm_id" if system == "pm" else "la_id"
     snapshot_field = "pm_snapshot" if system == "pm" else "la_snapshot"
     link = Link.objects.filter(record_type=RecordType.CONTACT, **{id_field: remote.id}).first()
-    if link is None and system == "la" and remote.raw.get("pm_contact_id"):
-        link = Link.objects.filter(
-            record_type=RecordType.CONTACT, pm_id=str(remote.raw["pm_contact_id"])
-        ).first()
-        if link is not None and link.la_id is None:
-            Link.objects.filter(pk=link.pk, la_id__isnull=True).update(la_id=remote.id)
-            link.la_id = remote.id
+    if link is None:
+        link = _link_by_twin(system, remote)
     if link is not None:
         return link, remote_changed(getattr(link, snapshot_field), remote.values)
     try:

@@ -102,8 +102,10 @@ class RecordAdapter:
     def la_create(self, values: dict, link: Link, record) -> Remote: ...
     def la_update(self, remote: Remote, changes: dict) -> Remote: ...
 
+    la_pm_id_field: str = ""
+
     def la_remember_pm_id(self, remote: Remote, pm_id: str) -> None:
-        """Tell LA the PM id of a record it created, so LA keeps the foreign id too."""
+        """Tell LA the PM id of its record, so LA keeps the foreign id too."""
 
 
 def idempotency_key(link: Link, payload: dict) -> str:
@@ -254,13 +256,17 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
     if pm is None:
         pm = adapter.pm_create(target, link, record)
         link_store_foreign_id(link, pm_id=pm.id)
-        adapter.la_remember_pm_id(la, pm.id)
         report.writes.append(f"created in PM as {pm.id}")
     else:
         changes = differences(target, pm.values, pm_updatable)
         if changes:
             pm = adapter.pm_update(pm, changes)
             report.writes.append("updated in PM: " + ", ".join(sorted(changes)))
+
+    if str(la.raw.get(adapter.la_pm_id_field) or "") != pm.id:
+        # Also after a create whose answer was lost: LA must keep the PM id.
+        adapter.la_remember_pm_id(la, pm.id)
+        report.writes.append("gave LA the PM id")
 
     if adapter.hub_apply(record, target):
         report.writes.append("updated the hub")

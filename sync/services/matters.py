@@ -112,6 +112,7 @@ def _client_link(matter: Matter) -> Link:
 class MatterAdapter(RecordAdapter):
     record_type = RecordType.MATTER
     fields = MATTER_FIELDS
+    la_pm_id_field = "pm_matter_id"
 
     def hub_values(self, record: Matter) -> dict:
         values = super().hub_values(record)
