@@ -9,6 +9,7 @@ ADDRESS_PARTS = ["line1", "line2", "city", "state", "post_code", "country", "cou
 
 @admin.register(Contact)
 class ContactAdmin(LinkedRecordAdmin):
+    resyncable = True
     list_display = ["display_name", "reference", "kind", "email", "link_indicator"]
     list_filter = [LinkStatusFilter, "kind", "is_company", "is_closed"]
     list_select_related = ["link"]

@@ -7,6 +7,7 @@ from .models import Matter, MatterBalance
 
 @admin.register(Matter)
 class MatterAdmin(LinkedRecordAdmin):
+    resyncable = True
     list_display = [
         "name",
         "file_reference",

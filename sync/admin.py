@@ -2,11 +2,15 @@
 the Link Indicator badge, the filter by indicator state and the history table.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from .models import Link, LinkStatus, SyncEvent
+from .services import record_resync
 
 # (background, text) per state: green, gray, light blue, yellow, red (ARCHITECTURE §2).
 BADGE_COLOURS = {
@@ -44,6 +48,10 @@ def link_badge(link: Link | None):
         colour,
         status.label,
     )
+
+
+def has_resync_permission(request) -> bool:
+    return request.user.has_perm("sync.resync_link")
 
 
 def link_of(record) -> Link | None:
@@ -101,9 +109,69 @@ class LinkedRecordAdmin(admin.ModelAdmin):
     """Base admin for contacts, matters and time entries: badge, filter, link, history.
 
     Subclasses must keep "link" in `list_select_related` so the badge costs no query.
+    With `resyncable`, the admin offers "Resync now" (a button on the record's page and
+    an action for selected records, both needing `sync.resync_link`), and a record
+    saved here is queued for sync so the admin's fix reaches both systems.
     """
 
     link_readonly_fields = ("link_indicator", "link_details", "sync_history")
+    resyncable = False
+    change_form_template = "admin/linked_record_change_form.html"
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not (self.resyncable and has_resync_permission(request)):
+            actions.pop("resync_selected", None)
+        return actions
+
+    actions = ["resync_selected"]
+
+    @admin.action(description="Resync selected records with PM and LA")
+    def resync_selected(self, request, queryset):
+        if not has_resync_permission(request):
+            raise PermissionDenied
+        count = 0
+        for record in queryset:
+            record_resync(record)
+            count += 1
+        self.message_user(request, f"Queued {count} records for resync.", messages.SUCCESS)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/resync/",
+                self.admin_site.admin_view(self.resync_view),
+                name=f"{info[0]}_{info[1]}_resync",
+            ),
+            *super().get_urls(),
+        ]
+
+    def resync_view(self, request, object_id):
+        if request.method != "POST" or not self.resyncable:
+            raise PermissionDenied
+        if not has_resync_permission(request):
+            raise PermissionDenied
+        record = get_object_or_404(self.get_queryset(request), pk=object_id)
+        record_resync(record)
+        self.message_user(request, f"Resync of “{record}” queued.", messages.SUCCESS)
+        return redirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[record.pk])
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["show_resync"] = bool(
+            obj and change and self.resyncable and has_resync_permission(request)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if self.resyncable:
+            from sync.links import link_for
+            from sync.services import link_enqueue
+
+            link_enqueue(link_for(obj), message="Changed in the hub; sync queued.")
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), *self.link_readonly_fields)

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sync.admin import link_badge
-from sync.models import LinkStatus
+from sync.models import Link, LinkStatus
 from tests.factories import (
     ContactFactory,
     ContactLinkFactory,
@@ -161,3 +161,94 @@ def test_the_matter_list_shows_client_and_file_reference(admin_client):
     page = admin_client.get(reverse("admin:matters_matter_changelist")).content.decode()
     assert "000123" in page
     assert matter.client.display_name in page
+
+
+def staff_with(django_user_model, *codenames):
+    from django.contrib.auth.models import Permission
+
+    username = "staff-" + "-".join(codenames)
+    user = django_user_model.objects.create_user(username=username, password="pw", is_staff=True)
+    for codename in codenames:
+        app_label, name = codename.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=name)
+        )
+    return user
+
+
+def test_the_resync_now_button_shows_only_with_the_resync_permission(client, django_user_model):
+    link = ContactLinkFactory(status=LinkStatus.ERROR)
+    url = reverse("admin:contacts_contact_change", args=[link.contact.pk])
+    client.force_login(staff_with(django_user_model, "contacts.change_contact"))
+    assert "Resync now" not in client.get(url).content.decode()
+
+    client.force_login(staff_with(django_user_model, "contacts.change_contact", "sync.resync_link"))
+    assert "Resync now" in client.get(url).content.decode()
+
+
+def test_resync_now_queues_the_record_and_turns_it_pending(
+    admin_client, django_capture_on_commit_callbacks
+):
+    link = ContactLinkFactory(status=LinkStatus.ERROR, attempts=4, message="clash")
+    url = reverse("admin:contacts_contact_resync", args=[link.contact.pk])
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(url)
+
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert (link.status, link.attempts, link.message) == (
+        LinkStatus.PENDING,
+        0,
+        "Resync requested.",
+    )
+    assert len(callbacks) == 1
+
+
+def test_resync_now_refuses_a_get_and_a_user_without_the_permission(client, django_user_model):
+    link = ContactLinkFactory(status=LinkStatus.ERROR)
+    url = reverse("admin:contacts_contact_resync", args=[link.contact.pk])
+    client.force_login(staff_with(django_user_model, "contacts.change_contact"))
+    assert client.post(url).status_code == 403
+    link.refresh_from_db()
+    assert link.status == LinkStatus.ERROR
+
+
+def test_the_resync_action_queues_every_selected_matter(
+    admin_client, django_capture_on_commit_callbacks
+):
+    links = [MatterLinkFactory(status=LinkStatus.ERROR) for _ in range(3)]
+    with django_capture_on_commit_callbacks() as callbacks:
+        admin_client.post(
+            reverse("admin:matters_matter_changelist"),
+            {"action": "resync_selected", "_selected_action": [link.matter.pk for link in links]},
+        )
+    assert len(callbacks) == 3
+    statuses = Link.objects.filter(pk__in=[link.pk for link in links]).values_list("status")
+    assert set(statuses) == {(LinkStatus.PENDING,)}
+
+
+def test_the_resync_action_is_hidden_without_the_permission(client, django_user_model):
+    MatterLinkFactory()
+    client.force_login(staff_with(django_user_model, "matters.view_matter"))
+    page = client.get(reverse("admin:matters_matter_changelist")).content.decode()
+    assert "resync_selected" not in page
+
+
+def test_a_contact_saved_in_the_admin_is_queued_for_sync(
+    admin_client, django_capture_on_commit_callbacks
+):
+    contact = ContactFactory(first_name="Old")
+    data = {
+        field: getattr(contact, field)
+        for field in ["reference", "kind", "first_name", "last_name", "email"]
+    }
+    data["first_name"] = "New"
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            reverse("admin:contacts_contact_change", args=[contact.pk]), data
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    link = Link.objects.get(contact=contact)
+    assert link.status == LinkStatus.PENDING
+    assert len(callbacks) == 1
