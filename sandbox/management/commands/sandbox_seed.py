@@ -1,0 +1,70 @@
+import random
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from sandbox.la import services as la_services
+from sandbox.la.models import FeeEarner
+from sandbox.la.seed import seed_la
+from sandbox.pm.models import User
+from sandbox.pm.seed import seed_pm
+
+CLASHES = 3
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill both emulated systems with realistic demo data: contacts, matters and time "
+        "by several timekeepers in PM, LA-only contacts and the same timekeepers as fee "
+        "earners in LA, and a few PM contacts whose Reference is a number LA already uses "
+        "(so red Link Indicators appear)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--size", type=int, default=300, help="PM contacts; the rest scale from it."
+        )
+        parser.add_argument("--contacts", type=int, help="PM contacts (default: size).")
+        parser.add_argument("--matters", type=int, help="PM matters (default: 2/3 of size).")
+        parser.add_argument("--time-entries", type=int, help="PM time entries (default: 2 x size).")
+        parser.add_argument("--la-contacts", type=int, help="LA-only contacts (default: size/5).")
+        parser.add_argument("--users", type=int, default=5, help="Timekeepers.")
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed.")
+        parser.add_argument(
+            "--reset", action="store_true", help="Empty both emulated systems first."
+        )
+
+    def handle(self, *args, **options):
+        size = options["size"]
+        if size < 1:
+            raise CommandError("--size must be at least 1.")
+        rng = random.Random(options["seed"])
+        if options["reset"]:
+            call_command("flush", database="sandbox", interactive=False, verbosity=0)
+            self.stdout.write("Emptied the PM and LA sandboxes.")
+        la_contacts = options["la_contacts"] if options["la_contacts"] is not None else size // 5
+        la = seed_la(contacts=max(la_contacts, CLASHES), fee_earners=[], rng=rng)
+        clashing = la["contact_numbers"][:CLASHES]
+        pm = seed_pm(
+            contacts=options["contacts"] if options["contacts"] is not None else size,
+            matters=options["matters"] if options["matters"] is not None else size * 2 // 3,
+            time_entries=(
+                options["time_entries"] if options["time_entries"] is not None else size * 2
+            ),
+            users=options["users"],
+            rng=rng,
+            clashing_references=clashing,
+        )
+        earners = 0
+        for user in User.objects.all():
+            if not FeeEarner.objects.filter(email__iexact=user.email).exists():
+                la_services.fee_earner_create(name=user.name, email=user.email)
+                earners += 1
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"PM: {pm['contacts']} contacts, {pm['matters']} matters, "
+                f"{pm['time_entries']} time entries, {pm['users']} users. "
+                f"LA: {len(la['contact_ids'])} contacts, {earners} fee earners. "
+                f"Clashing references: {', '.join(clashing)}."
+            )
+        )
