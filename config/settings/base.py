@@ -146,7 +146,7 @@ SPECTACULAR_SETTINGS = {
 # `max_attempts` caps that, and `ack_failures` keeps failed tasks from looping.
 REDIS_URL = env("REDIS_URL", default="")
 Q_CLUSTER = {
-    "name": "hub",
+    "name": env("Q_CLUSTER_NAME", default="hub"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": 120,
     "retry": 180,
