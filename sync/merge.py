@@ -37,16 +37,18 @@ def merge(
     """The value every side should hold for each shared field.
 
     A side "changed" a field when its value differs from that side's snapshot of the
-    last sync. The hub's own base is the PM snapshot where it has the field, else the
-    LA snapshot (after a successful sync they agree; after a half-finished one, the
-    side that did take the write is the one that matches the hub). Unchanged fields
-    keep the hub's value, so a side that missed the last write gets it now.
+    last sync; a side with no snapshot counts as changed wherever it has the field. The
+    hub's own base is the PM snapshot where it has the field, else the LA snapshot
+    (after a successful sync they agree; after a half-finished one, the side that did
+    take the write is the one that matches the hub), skipping a system where the field
+    is create-only. Unchanged fields keep the hub's value, so a side that missed the
+    last write gets it now.
     """
     sides = {PM: (pm, pm_base or {}), LA: (la, la_base or {})}
     result = MergeResult(values={})
     for shared in fields:
         name = shared.name
-        hub_base = _base_for_hub(name, pm_base, la_base)
+        hub_base = _base_for_hub(shared, pm_base, la_base)
         proposals: dict[str, Any] = {}
         if hub.get(name) != hub_base:
             proposals[HUB] = hub.get(name)
@@ -69,8 +71,16 @@ def merge(
     return result
 
 
-def _base_for_hub(name: str, pm_base, la_base):
-    for base in (pm_base, la_base):
-        if base and name in base:
-            return base[name]
+def _base_for_hub(shared: SharedField, pm_base, la_base):
+    """The hub's value at the last sync, read from a snapshot that followed the field.
+
+    A system where the field is create-only keeps its first value in its snapshot
+    while the hub moves on, so it is the last place to look: reading it first would
+    make the hub look changed for ever and overrule the other system's real edits.
+    """
+    snapshots = [(PM, pm_base), (LA, la_base)]
+    snapshots.sort(key=lambda item: item[0] in shared.create_only_in)
+    for _system, base in snapshots:
+        if base and shared.name in base:
+            return base[shared.name]
     return MISSING

@@ -17,12 +17,14 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from sync.connectors.base import ErrorKind, JsonHttpClient
+from sync.connectors.base import ConnectorError, ErrorKind, JsonHttpClient
 
 MEDIA_TYPE = "application/vnd.api+json"
 PAGE_SIZE = 200
 # Refresh a little before the token runs out rather than collect a 401 for it.
 EXPIRY_MARGIN_SECONDS = 10
+# Where PM puts a validation error that belongs to no one property.
+NON_FIELD = "__all__"
 
 
 def records(body: dict | None, resource: str) -> list[dict]:
@@ -73,19 +75,29 @@ class ActionstepClient(JsonHttpClient):
         )
 
     # OAuth2
-    def authenticate(self, *, force: bool = False) -> None:
+    def authenticate(self, *, refused: str | None = None) -> None:
+        """Have a usable access token; `refused` is a token PM just answered 401 to.
+
+        The refresh grant is tried first when there is a refresh token; if PM refuses it,
+        client credentials start afresh. A token endpoint that is down is not retried
+        with the other grant: that would only double the wait.
+        """
         with self._token_lock:
-            if not force and self.access_token and time.monotonic() < self.expires_at:
+            usable = self.access_token and time.monotonic() < self.expires_at
+            # Another thread may have replaced the refused token while this one waited.
+            if usable and self.access_token != refused:
                 return
-            grant = {"grant_type": "client_credentials"}
             if self.refresh_token:
-                grant = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
-            try:
-                self._take_token(grant)
-            except Exception:
-                if grant["grant_type"] == "client_credentials":
-                    raise
-                self._take_token({"grant_type": "client_credentials"})
+                try:
+                    self._take_token(
+                        {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
+                    )
+                    return
+                except ConnectorError as error:
+                    if error.kind != ErrorKind.AUTH:
+                        raise
+                    self.refresh_token = ""
+            self._take_token({"grant_type": "client_credentials"})
 
     def _take_token(self, grant: dict) -> None:
         self.limiter.acquire()
@@ -93,6 +105,10 @@ class ActionstepClient(JsonHttpClient):
         data = {**grant, "client_id": self.client_id, "client_secret": self.client_secret}
         try:
             response = self.session.post(self.token_url, data=data, timeout=self.timeout)
+        except requests.Timeout as error:
+            raise self.error(
+                ErrorKind.UNREACHABLE, f"{self.name} sign-in did not answer in time."
+            ) from error
         except requests.RequestException as error:
             raise self.error(
                 ErrorKind.UNREACHABLE, f"{self.name} sign-in is unreachable: {error}"
@@ -105,9 +121,17 @@ class ActionstepClient(JsonHttpClient):
                 code="credentials_refused",
             )
         body = self.parse(response)
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise self.error(
+                ErrorKind.AUTH,
+                f"{self.name} sign-in answered without an access token.",
+                status=response.status_code,
+                code="no_access_token",
+            )
         self.access_token = body["access_token"]
-        self.refresh_token = body.get("refresh_token", "")
-        lifetime = float(body.get("expires_in", 300))
+        # RFC 6749 §6: keep the refresh token unless the server issued a new one.
+        self.refresh_token = body.get("refresh_token") or grant.get("refresh_token", "")
+        lifetime = float(body.get("expires_in") or 300)
         self.expires_at = time.monotonic() + max(0.0, lifetime - EXPIRY_MARGIN_SECONDS)
 
     def auth_headers(self) -> dict[str, str]:
@@ -115,28 +139,32 @@ class ActionstepClient(JsonHttpClient):
 
     def call(self, method: str, path: str, **kwargs) -> Any:
         self.authenticate()
+        sent_with = self.access_token
         response = self.send(method, path, **kwargs)
         if response.status_code == 401:
-            self.authenticate(force=True)
+            self.authenticate(refused=sent_with)
             response = self.send(method, path, **kwargs)
         return self.parse(response)
 
     def error_body(self, response: requests.Response):
+        """PM's errors are `{"error": {"code", "message", "field", "fields"}}` (sandbox/pm/api.py).
+
+        A rule that is not about one property comes back under Django's `__all__`; it is
+        reported without a field, and its message without that prefix.
+        """
         try:
             body = response.json()
         except ValueError:
             return "", "", None, {}
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if isinstance(errors, list) and errors:
-            first = errors[0]
-            source = first.get("source") or {}
-            field_name = source.get("pointer") or source.get("parameter") or first.get("field")
-            message = first.get("detail") or first.get("title") or ""
-            return str(first.get("code") or ""), message, field_name, body
         error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            return error.get("code", ""), error.get("message", ""), error.get("field"), body
-        return "", "", None, {}
+        if not isinstance(error, dict):
+            return "", "", None, {}
+        field_name = error.get("field")
+        message = str(error.get("message") or "")
+        if field_name == NON_FIELD:
+            field_name = None
+            message = message.replace(f"{NON_FIELD}: ", "")
+        return str(error.get("code") or ""), message, field_name, error
 
     # Reading
     def list_all(self, resource: str, **params) -> Iterator[dict]:

@@ -71,7 +71,7 @@ def participant_from_pm(payload: dict) -> dict:
             (
                 payload.get(f"phone{n}Number") or ""
                 for n in PHONE_SLOTS
-                if (payload.get(f"phone{n}Label") or "").lower() == label.lower()
+                if _labelled(payload, n, label)
             ),
             "",
         )
@@ -93,7 +93,8 @@ def participant_to_pm(values: dict, current: dict | None = None) -> dict:
         if hub_name not in values:
             continue
         slot = _phone_slot(current, label)
-        if slot is None or (not values[hub_name] and current.get(f"phone{slot}Label") != label):
+        # An empty value clears the slot that holds its label, and never claims a free one.
+        if slot is None or (not values[hub_name] and not _labelled(current, slot, label)):
             continue
         current[f"phone{slot}Label"] = label
         payload[f"phone{slot}Label"] = label
@@ -102,9 +103,13 @@ def participant_to_pm(values: dict, current: dict | None = None) -> dict:
     return payload
 
 
+def _labelled(record: dict, slot: int, label: str) -> bool:
+    return (record.get(f"phone{slot}Label") or "").lower() == label.lower()
+
+
 def _phone_slot(current: dict, label: str) -> int | None:
     for n in PHONE_SLOTS:
-        if (current.get(f"phone{n}Label") or "").lower() == label.lower():
+        if _labelled(current, n, label):
             return n
     for n in PHONE_SLOTS:
         if not current.get(f"phone{n}Label") and not current.get(f"phone{n}Number"):
