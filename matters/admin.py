@@ -1,8 +1,25 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from sync.admin import LinkedRecordAdmin, LinkStatusFilter
 
 from .models import Matter, MatterBalance
+from .services import balance_staleness, matter_balance_refresh
+
+BALANCE_ROWS = [
+    ("Trust", "trust"),
+    ("Unbilled time (WIP fees)", "wip_fees"),
+    ("Unbilled disbursements", "wip_disbursements"),
+    ("Accounts receivable", "accounts_receivable"),
+    ("Unallocated credit", "unallocated_credit"),
+]
+
+
+def can_view_balances(request) -> bool:
+    return request.user.has_perm("matters.view_matter_balance")
 
 
 @admin.register(Matter)
@@ -39,10 +56,83 @@ class MatterAdmin(LinkedRecordAdmin):
         "sync_history",
     ]
 
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and can_view_balances(request):
+            fields.append("balance_panel")
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and can_view_balances(request):
+            fields.append("balance_panel")
+        return fields
+
+    @admin.display(description="Balances in LA")
+    def balance_panel(self, obj):
+        """The hub's copy of LA's balances, with when they were read and a refresh."""
+        balance = MatterBalance.objects.filter(matter=obj).first()
+        refresh = format_html(
+            '<button type="submit" class="button" formaction="{}" formnovalidate '
+            'name="_refresh_balance">Refresh balances</button>',
+            reverse("admin:matters_matter_refresh_balance", args=[obj.pk]),
+        )
+        if balance is None or balance.as_of is None:
+            reason = balance.last_error if balance else ""
+            return format_html(
+                '<div class="balance-panel"><p>Not read from LA yet. {}</p>{}</div>',
+                reason,
+                refresh,
+            )
+        stale, reason = balance_staleness(balance)
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{} {}</td></tr>",
+            ((label, getattr(balance, name), balance.currency) for label, name in BALANCE_ROWS),
+        )
+        note = format_html('<p class="balance-stale">Stale: {}</p>', reason) if stale else ""
+        return format_html(
+            '<div class="balance-panel"><table>{}</table><p>As of {}</p>{}{}</div>',
+            rows,
+            balance.as_of,
+            note,
+            refresh,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/refresh-balance/",
+                self.admin_site.admin_view(self.refresh_balance_view),
+                name="matters_matter_refresh_balance",
+            ),
+            *super().get_urls(),
+        ]
+
+    def refresh_balance_view(self, request, object_id):
+        if request.method != "POST" or not can_view_balances(request):
+            raise PermissionDenied
+        matter = get_object_or_404(self.get_queryset(request), pk=object_id)
+        balance = matter_balance_refresh(matter=matter)
+        stale, reason = balance_staleness(balance)
+        if stale:
+            self.message_user(
+                request, f"Balances could not be refreshed: {reason}", messages.WARNING
+            )
+        else:
+            self.message_user(request, "Balances refreshed from LA.", messages.SUCCESS)
+        return redirect(reverse("admin:matters_matter_change", args=[matter.pk]))
+
 
 @admin.register(MatterBalance)
 class MatterBalanceAdmin(admin.ModelAdmin):
-    """Balances are LA's figures: the hub only shows them."""
+    """Balances are LA's figures: the hub only shows them, to those allowed to see them."""
+
+    def has_view_permission(self, request, obj=None):
+        return can_view_balances(request) and super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return can_view_balances(request)
 
     list_display = [
         "matter",

@@ -68,7 +68,8 @@ MATTER_FIELDS: tuple[SharedField, ...] = (
     # The client is set in PM by `actioncreate`; PM's API can't change it afterwards.
     SharedField("client_id", create_only_in=frozenset({PM})),
     SharedField("assigned_to_id"),
-    SharedField("open_date", create_only_in=frozenset({LA})),
+    # PM actions have no open date: the hub takes the day PM created the matter.
+    SharedField("open_date", systems=frozenset({LA}), create_only_in=frozenset({LA})),
     SharedField("status", systems=frozenset({PM})),
 )
 

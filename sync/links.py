@@ -68,20 +68,32 @@ def link_lease_acquire(link_id: int) -> uuid.UUID | None:
 
 
 def link_lease_release(link_id: int, token: uuid.UUID) -> bool:
-    """Let go of the link. False when a change arrived meanwhile: run once more."""
+    """Let go of the link; False when a change arrived meanwhile: run once more.
+
+    The lease is then kept (renewed) for that run. A lease that expired and was taken by
+    another worker is not ours any more: answer True and leave it to its new holder.
+    """
     released = Link.objects.filter(pk=link_id, lease_token=token, dirty=False).update(
         lease_token=None, lease_expires_at=None
     )
     if released:
         return True
-    Link.objects.filter(pk=link_id, lease_token=token).update(
+    renewed = Link.objects.filter(pk=link_id, lease_token=token).update(
         dirty=False, lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS)
     )
-    return False
+    return not renewed
+
+
+def link_lease_drop(link_id: int, token: uuid.UUID) -> None:
+    """Give up our lease whatever its state (after a crash), never someone else's."""
+    Link.objects.filter(pk=link_id, lease_token=token).update(
+        lease_token=None, lease_expires_at=None
+    )
 
 
 def link_mark_pending(link: Link, message: str = "Sync queued.") -> None:
-    """Queued for sync: light blue, unless it is red and nothing changed (rule 5)."""
+    """Queued for sync: light blue. Callers queue a red link only for a data change or
+    an admin's resync (ARCHITECTURE §4 rule 5), never on their own."""
     Link.objects.filter(pk=link.pk).update(
         status=LinkStatus.PENDING,
         message=message,

@@ -1,5 +1,7 @@
 """django-q2 tasks: thin wrappers that take ids and call services (ARCHITECTURE §4 rule 7)."""
 
+from matters.services import matter_balances_refresh_all
+
 from . import services
 from .services import changes, subscriptions
 
@@ -18,3 +20,7 @@ def poll_task() -> dict:
 
 def sweep_task() -> int:
     return changes.links_sweep()
+
+
+def balances_refresh_task() -> int:
+    return matter_balances_refresh_all()

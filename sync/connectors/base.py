@@ -8,6 +8,8 @@ hub's plain field dicts (see each package's `mapping.py`).
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import email.utils
 import threading
 import time
 from collections import Counter
@@ -76,13 +78,21 @@ class RateLimiter:
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
+    """Retry-After in seconds, given as seconds or as an HTTP date (RFC 9110 §10.2.3)."""
     value = response.headers.get("Retry-After")
     if value is None:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return max(0.0, (moment - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
 class JsonHttpClient:

@@ -14,11 +14,12 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from matters.services import matter_balances_refresh_for_files
 from sync.connectors import la_client, pm_client
 from sync.connectors.base import ConnectorError
 from sync.models import Link, LinkStatus, PollCursor, System, WebhookReceipt
 
-from . import contacts, link_enqueue, matters
+from . import contacts, link_enqueue, matters, time_entries
 from .engine import SyncBlocked
 from .timekeepers import pm_user_participants, timekeepers_refresh
 
@@ -33,7 +34,6 @@ PM_EVENTS = {
     "ActionCreated": "actions",
     "ActionUpdated": "actions",
 }
-# Time entry events are accepted and kept; the time-to-billing flow reads them.
 PM_TIME_EVENTS = {"TimeEntryCreated", "TimeEntryUpdated", "TimeEntryDeleted"}
 LA_CONTACT_EVENTS = {"contact.created", "contact.updated"}
 LA_TIME_EVENTS = {"time_entries.billed", "time_entry.updated"}
@@ -49,6 +49,12 @@ def pm_record_seen(resource: str, raw: dict, *, firm_people: set[str]) -> Link |
     `firm_people` are the participant ids of PM users: the firm's own people, who are
     timekeepers, not contacts.
     """
+    if resource == "timeentries":
+        try:
+            return time_entries.time_entry_ingest(raw=raw)
+        except SyncBlocked as blocked:
+            logger.warning("PM time entry %s not taken in: %s", raw.get("id"), blocked.message)
+            return None
     if resource == "participants":
         if str(raw["id"]) in firm_people:
             return None
@@ -89,8 +95,22 @@ def webhook_receipt_process(*, receipt_id: int) -> None:
                 raw = pm_client().get(resource, str(record_id))
                 if raw:
                     pm_record_seen(resource, raw, firm_people=firm_people)
+        elif receipt.system == System.PM and receipt.event == "TimeEntryDeleted":
+            for record_id in payload.get("ids", []):
+                time_entries.time_entry_deleted_in_pm(pm_id=str(record_id))
+        elif receipt.system == System.PM and receipt.event in PM_TIME_EVENTS:
+            for record_id in payload.get("ids", []):
+                raw = pm_client().get("timeentries", str(record_id))
+                if raw:
+                    pm_record_seen("timeentries", raw, firm_people=set())
         elif receipt.system == System.LA and receipt.event in LA_CONTACT_EVENTS:
             la_contact_seen(la_client().contact_get(str(payload["data"]["id"])))
+        elif receipt.system == System.LA and receipt.event == "time_entry.updated":
+            time_entries.la_time_entries_refresh(la_ids=[str(payload["data"]["id"])])
+        elif receipt.system == System.LA and receipt.event == "time_entries.billed":
+            data = payload["data"]
+            time_entries.la_time_entries_refresh(la_ids=[str(i) for i in data["time_entries"]])
+            matter_balances_refresh_for_files(la_file_ids=[str(data["file"])])
     except ConnectorError as error:
         # Polling reads the same records again; keep the reason for the health page.
         WebhookReceipt.objects.filter(pk=receipt_id).update(error=error.message)
@@ -113,8 +133,10 @@ def _poll(system: str, resource: str, read, firm_people: set[str]) -> int:
             seen += 1
             if system == System.PM:
                 pm_record_seen(resource, raw, firm_people=firm_people)
-            else:
+            elif resource == "contacts":
                 la_contact_seen(raw)
+            else:
+                time_entries.la_time_entry_seen(raw=raw)
     except ConnectorError as error:
         PollCursor.objects.filter(pk=cursor.pk).update(
             last_error=error.message, last_error_at=timezone.now()
@@ -135,13 +157,16 @@ def _pm_reader(resource: str):
     return read
 
 
-def _la_contacts(since):
-    params = {"modified_since": since.isoformat()} if since else {}
-    return la_client().list_all("contacts", **params)
+def _la_reader(resource: str):
+    def read(since):
+        params = {"modified_since": since.isoformat()} if since else {}
+        return la_client().list_all(resource, **params)
+
+    return read
 
 
 def poll_all() -> dict[str, int]:
-    """One polling pass over both systems: timekeepers, then contacts, then matters, so
+    """One polling pass over both systems: timekeepers, contacts, matters, then time, so
     each finds what it refers to."""
     try:
         firm_people = timekeepers_refresh()
@@ -152,8 +177,12 @@ def poll_all() -> dict[str, int]:
         "pm participants": _poll(
             System.PM, "participants", _pm_reader("participants"), firm_people
         ),
-        "la contacts": _poll(System.LA, "contacts", _la_contacts, firm_people),
+        "la contacts": _poll(System.LA, "contacts", _la_reader("contacts"), firm_people),
         "pm actions": _poll(System.PM, "actions", _pm_reader("actions"), firm_people),
+        "pm time entries": _poll(System.PM, "timeentries", _pm_reader("timeentries"), firm_people),
+        "la time entries": _poll(
+            System.LA, "time-entries", _la_reader("time-entries"), firm_people
+        ),
     }
 
 

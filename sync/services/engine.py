@@ -31,6 +31,7 @@ from sync.links import (
     link_event,
     link_failed,
     link_lease_acquire,
+    link_lease_drop,
     link_lease_release,
     link_store_foreign_id,
     link_succeeded,
@@ -142,12 +143,16 @@ def record_sync(adapter: RecordAdapter, link_id: int) -> bool:
         try:
             _sync_once(adapter, link_id)
         except Exception:
-            link_lease_release(link_id, token)
-            Link.objects.filter(pk=link_id).update(lease_token=None, lease_expires_at=None)
+            link_lease_drop(link_id, token)
             raise
         if link_lease_release(link_id, token):
             return True
-    Link.objects.filter(pk=link_id).update(lease_token=None, lease_expires_at=None)
+    # Still changing after MAX_ROUNDS: let go and queue it rather than hold the worker.
+    link_lease_drop(link_id, token)
+    link = Link.objects.get(pk=link_id)
+    from sync.services import link_enqueue
+
+    link_enqueue(link, message="Changed again while syncing; sync queued.")
     return True
 
 

@@ -262,3 +262,36 @@ class TestActions:
         back = action_from_pm(action_to_pm(values))
 
         assert {name: back[name] for name in values} == values
+
+
+def test_a_pm_time_entry_becomes_decimal_hours_a_date_and_hub_behaviour():
+    from decimal import Decimal
+
+    from sync.connectors.actionstep.mapping import time_entry_from_pm
+
+    values = time_entry_from_pm(
+        {
+            "id": 9,
+            "timestampDate": "2026-03-02T00:00:00+13:00",
+            "description": None,
+            "actualHours": 1.5,
+            "billableHours": 1.25,
+            "rateUnitPrice": 300,
+            "billableAmount": 375.0,
+            "billingBehavior": "No charge",
+            "links": {"action": 113, "owner": 39},
+        }
+    )
+
+    assert values["date"].isoformat() == "2026-03-02"
+    assert (values["actual_hours"], values["billable_hours"]) == (Decimal("1.5"), Decimal("1.25"))
+    assert (values["rate"], values["amount"]) == (Decimal("300"), Decimal("375.0"))
+    assert values["billing_behaviour"] == "no_charge"
+    assert (values["action"], values["owner"], values["description"]) == (113, 39, "")
+
+
+def test_a_template_action_is_inactive_and_inactive_goes_back_as_inactive():
+    from sync.connectors.actionstep.mapping import action_from_pm, action_to_pm
+
+    assert action_from_pm({"id": 1, "status": "Template", "links": {}})["status"] == "inactive"
+    assert action_to_pm({"status": "inactive"}) == {"status": "Inactive"}

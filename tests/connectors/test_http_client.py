@@ -1,5 +1,8 @@
 """How `JsonHttpClient` classifies failures (ARCHITECTURE §4, rule 5)."""
 
+import datetime
+import email.utils
+
 import pytest
 import requests
 import responses
@@ -141,3 +144,18 @@ def test_every_call_has_the_client_s_timeout(http, client):
     client.send("GET", "things")
 
     assert seen["timeout"] == 2.0
+
+
+def test_a_429_with_an_http_date_retry_after_waits_until_that_time(http, client):
+    later = email.utils.format_datetime(
+        datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=90), usegmt=True
+    )
+    http.get(URL, status=429, headers={"Retry-After": later})
+
+    assert 80 <= failure_of(client).retry_after <= 90
+
+
+def test_a_retry_after_that_is_neither_seconds_nor_a_date_is_ignored(http, client):
+    http.get(URL, status=429, headers={"Retry-After": "soon"})
+
+    assert failure_of(client).retry_after is None

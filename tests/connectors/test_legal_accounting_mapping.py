@@ -167,3 +167,27 @@ def test_hub_to_la_to_hub_keeps_every_file_field():
     }
 
     assert from_la(FILE, to_la(FILE, values)) == values
+
+
+def test_an_la_time_entry_maps_hours_money_and_billed_state():
+    from decimal import Decimal
+
+    from sync.connectors.legal_accounting.mapping import time_entry_from_la
+
+    values = time_entry_from_la(
+        {
+            "id": 4,
+            "date": "2026-03-02",
+            "description": "Call",
+            "hours": "0.50",
+            "rate": "300.00",
+            "amount": "150.00",
+            "billing_behaviour": "bill",
+            "status": "billed",
+        }
+    )
+
+    assert values["billable_hours"] == Decimal("0.50")
+    assert values["amount"] == Decimal("150.00")
+    assert values["billed"] is True
+    assert values["date"].isoformat() == "2026-03-02"

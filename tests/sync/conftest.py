@@ -3,7 +3,10 @@
 import pytest
 
 from sandbox.faults import fault_config
+from sandbox.la import services as la_services
+from sandbox.pm import services as pm_services
 from sync.connectors import clients_reset
+from tests.sync.helpers import pm_matter, sync_everything
 
 
 @pytest.fixture
@@ -32,3 +35,21 @@ def faults():
         return config
 
     return configure
+
+
+@pytest.fixture
+def lawyer(systems):
+    """A timekeeper known in both systems by the same email."""
+    user = pm_services.user_create(first_name="Sam", last_name="Law", email="sam@example-law.test")
+    fee_earner = la_services.fee_earner_create(name="Sam Law", email="sam@example-law.test")
+    return user, fee_earner
+
+
+@pytest.fixture
+def firm(lawyer):
+    """The lawyer and a matter of theirs synced to LA."""
+    user, fee_earner = lawyer
+    action = pm_matter(assigned=user)
+    sync_everything()
+    action.refresh_from_db()
+    return {"user": user, "fee_earner": fee_earner, "action": action}

@@ -8,19 +8,10 @@ from sandbox.la import services as la_services
 from sandbox.pm import models as pm
 from sandbox.pm import services as pm_services
 from sync.models import Link, LinkStatus, SyncEvent
-from sync.services import link_sync, links_collected
-from sync.services.changes import poll_all
+from sync.services import link_sync
+from tests.sync.helpers import sync_everything
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
-
-
-def sync_everything() -> list[int]:
-    """One polling pass, then every queued link synced in this process."""
-    with links_collected() as queued:
-        poll_all()
-    for link_id in dict.fromkeys(queued):
-        link_sync(link_id=link_id)
-    return queued
 
 
 def test_a_contact_created_in_pm_is_created_in_la_and_gets_its_number_back(systems):

@@ -14,7 +14,7 @@ from sync.connectors import clients_reset
 from sync.models import Link, LinkStatus, SyncEvent
 from sync.services import link_sync, links_collected
 from sync.services.changes import links_sweep
-from tests.sync.test_contacts_sync import sync_everything
+from tests.sync.helpers import sync_everything
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 

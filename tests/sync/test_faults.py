@@ -11,7 +11,7 @@ from sandbox.pm import services as pm_services
 from sync.models import Link, LinkStatus
 from sync.services import link_sync, links_collected
 from sync.services.changes import poll_all
-from tests.sync.test_matters_sync import pm_matter
+from tests.sync.helpers import pm_matter
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 

@@ -14,6 +14,7 @@ from sync.links import (
     backoff_seconds,
     link_failed,
     link_lease_acquire,
+    link_lease_drop,
     link_lease_release,
     link_succeeded,
     snapshot_hash,
@@ -214,3 +215,25 @@ class TestLease:
         assert link.lease_token == token
         assert link.lease_expires_at > timezone.now()
         assert not link.dirty
+
+    def test_a_lease_taken_over_by_another_worker_is_not_released_or_rerun(self):
+        link = ContactLinkFactory()
+        mine = link_lease_acquire(link.pk)
+        theirs = uuid.uuid4()
+        Link.objects.filter(pk=link.pk).update(lease_token=theirs, dirty=True)
+
+        assert link_lease_release(link.pk, mine) is True
+        link_lease_drop(link.pk, mine)
+
+        link.refresh_from_db()
+        assert link.lease_token == theirs
+
+    def test_dropping_gives_up_our_lease_even_when_dirty(self):
+        link = ContactLinkFactory()
+        token = link_lease_acquire(link.pk)
+        link_lease_acquire(link.pk)
+
+        link_lease_drop(link.pk, token)
+
+        link.refresh_from_db()
+        assert (link.lease_token, link.lease_expires_at) == (None, None)

@@ -7,32 +7,12 @@ import pytest
 from matters.models import Matter
 from sandbox.la import models as la
 from sandbox.la import services as la_services
-from sandbox.pm import models as pm
 from sandbox.pm import services as pm_services
 from sync.models import Link, LinkStatus
 from sync.services import link_sync
-from tests.sync.test_contacts_sync import sync_everything
+from tests.sync.helpers import pm_matter, sync_everything
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
-
-
-@pytest.fixture
-def lawyer(systems):
-    """A timekeeper known in both systems by the same email."""
-    user = pm_services.user_create(first_name="Sam", last_name="Law", email="sam@example-law.test")
-    fee_earner = la_services.fee_earner_create(name="Sam Law", email="sam@example-law.test")
-    return user, fee_earner
-
-
-def pm_matter(name="Purchase of 222 Beach Rd", *, client=None, assigned=None, **fields):
-    client = client or pm_services.participant_create(first_name="Cli", last_name="Ent")
-    return pm_services.action_create(
-        name=name,
-        action_type_id=pm.ActionType.objects.get_or_create(name="Conveyancing")[0].pk,
-        assigned_to=assigned,
-        primary_participant_ids=[client.pk],
-        **fields,
-    )
 
 
 def test_a_matter_created_in_pm_is_filed_in_la_and_gets_its_number_back(lawyer):

@@ -10,6 +10,9 @@ Written once and read both ways. Decisions where Actionstep has no matching prop
   as PM ids (`client`, `assigned_to`), which the engine turns into hub records.
 """
 
+import datetime
+from decimal import Decimal
+
 from sync.connectors.base import dig, put
 
 PHONE_SLOTS = range(1, 5)
@@ -56,7 +59,13 @@ ACTION = (
     ("assigned_to", "links.assignedTo"),
 )
 
-ACTION_STATUS = {"Active": "active", "Inactive": "inactive", "Closed": "closed"}
+# A template is not a live matter; the hub shows it as inactive.
+ACTION_STATUS = {
+    "Active": "active",
+    "Inactive": "inactive",
+    "Template": "inactive",
+    "Closed": "closed",
+}
 
 
 def participant_from_pm(payload: dict) -> dict:
@@ -131,7 +140,7 @@ def action_from_pm(payload: dict) -> dict:
 
 def action_to_pm(values: dict) -> dict:
     payload: dict = {}
-    statuses = {hub: pm for pm, hub in ACTION_STATUS.items()}
+    statuses = {"active": "Active", "inactive": "Inactive", "closed": "Closed"}
     for hub_name, pm_path in ACTION:
         if hub_name not in values:
             continue
@@ -140,3 +149,30 @@ def action_to_pm(values: dict) -> dict:
             value = statuses[value]
         put(payload, pm_path, value)
     return payload
+
+
+TIME_ENTRY = (
+    ("date", "timestampDate"),
+    ("description", "description"),
+    ("actual_hours", "actualHours"),
+    ("billable_hours", "billableHours"),
+    ("rate", "rateUnitPrice"),
+    ("amount", "billableAmount"),
+    ("billing_behaviour", "billingBehavior"),
+    ("action", "links.action"),
+    ("owner", "links.owner"),
+)
+BILLING_BEHAVIOUR = {"Bill": "bill", "Hide": "hide", "No charge": "no_charge"}
+DECIMAL_FIELDS = {"actual_hours", "billable_hours", "rate", "amount"}
+
+
+def time_entry_from_pm(payload: dict) -> dict:
+    """A PM time entry in hub terms: Decimal hours and money, a date, and the PM ids of
+    its action and owner (the engine turns those into hub records)."""
+    values = {hub_name: dig(payload, pm_path) for hub_name, pm_path in TIME_ENTRY}
+    for name in DECIMAL_FIELDS:
+        values[name] = Decimal(str(values[name] if values[name] is not None else 0))
+    values["date"] = datetime.date.fromisoformat(str(values["date"])[:10])
+    values["description"] = values["description"] or ""
+    values["billing_behaviour"] = BILLING_BEHAVIOUR.get(values["billing_behaviour"], "bill")
+    return values

@@ -100,5 +100,8 @@ class LegalAccountingClient(JsonHttpClient):
         )
         return body["results"]
 
+    def time_entry_get(self, entry_id: str) -> dict:
+        return self.call("GET", f"time-entries/{entry_id}")
+
     def webhook_register(self, url: str, events: list[str]) -> dict:
         return self.call("POST", "webhooks", json={"url": url, "events": events})

@@ -4,6 +4,9 @@ Written once and read both ways. Relations come out as LA ids (`client`, `assign
 the engine turns them into hub records.
 """
 
+import datetime
+from decimal import Decimal
+
 from sync.connectors.base import dig, put
 
 ADDRESS_PARTS = ["line1", "line2", "city", "state", "post_code", "country"]
@@ -58,3 +61,16 @@ def to_la(table, values: dict) -> dict:
         if hub_name in values:
             put(payload, la_path, values[hub_name])
     return payload
+
+
+def time_entry_from_la(payload: dict) -> dict:
+    """An LA time entry in hub terms (LA has one `hours`: the billable hours)."""
+    return {
+        "date": datetime.date.fromisoformat(payload["date"]),
+        "description": payload.get("description") or "",
+        "billable_hours": Decimal(str(payload["hours"])),
+        "rate": Decimal(str(payload["rate"])),
+        "amount": Decimal(str(payload["amount"])),
+        "billing_behaviour": payload["billing_behaviour"],
+        "billed": payload.get("status") == "billed",
+    }

@@ -1,0 +1,218 @@
+"""Time recorded in PM, mirrored in the hub, and LA's view of it (ARCHITECTURE §2 "Time").
+
+- New PM entries (resthook or polling) become hub entries, `unsent`, with a link
+  holding the PM id; the link stays gray (unsynced) until the entry is sent.
+- Correction rule: an entry not yet sent simply takes PM's new values. An entry
+  already sent (or billed) is never pushed again: the PM change is kept in the
+  history with its values and the entry is flagged "changed after sending; correct
+  it in Legal Accounting" (red), so nothing is lost and nothing is silently pushed.
+- LA is the truth after sending: a change made there (webhook or polling) is copied
+  into the hub; LA's "billed" marks the entry billed, after which it is locked.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from matters.models import Matter
+from sync.connectors import la_client, pm_client
+from sync.connectors.actionstep import mapping as pm_mapping
+from sync.connectors.legal_accounting import mapping as la_mapping
+from sync.links import link_event, snapshot_hash
+from sync.models import Link, LinkStatus, RecordType, SyncEvent
+from timekeeping.models import TimeEntry, Timekeeper
+
+from .engine import SyncBlocked, remote_changed
+from .timekeepers import timekeepers_refresh
+
+CHANGED_AFTER_SENDING = "changed after sending; correct it in Legal Accounting"
+SENT_STATUSES = {TimeEntry.BillingStatus.SENT, TimeEntry.BillingStatus.BILLED}
+EDITABLE_STATUSES = {TimeEntry.BillingStatus.UNSENT, TimeEntry.BillingStatus.ERROR}
+ENTRY_FIELDS = [
+    "date",
+    "description",
+    "actual_hours",
+    "billable_hours",
+    "rate",
+    "amount",
+    "billing_behaviour",
+]
+
+
+def _matter_for(pm_action_id) -> Matter:
+    from .changes import pm_record_seen
+
+    link = Link.objects.filter(record_type=RecordType.MATTER, pm_id=str(pm_action_id)).first()
+    if link is None:
+        raw = pm_client().get("actions", str(pm_action_id))
+        link = pm_record_seen("actions", raw, firm_people=set()) if raw else None
+    if link is None or link.matter_id is None:
+        raise SyncBlocked(f"PM matter {pm_action_id} is not in the hub.", code="matter_unknown")
+    return link.matter
+
+
+def _timekeeper_for(pm_owner_id) -> Timekeeper:
+    timekeeper = Timekeeper.objects.filter(pm_user_id=str(pm_owner_id)).first()
+    if timekeeper is None:
+        timekeepers_refresh()
+        timekeeper = Timekeeper.objects.filter(pm_user_id=str(pm_owner_id)).first()
+    if timekeeper is None:
+        raise SyncBlocked(f"PM user {pm_owner_id} is not a known timekeeper.", code="no_timekeeper")
+    return timekeeper
+
+
+def _jsonable(values: dict) -> dict:
+    return {
+        name: str(value) if isinstance(value, (Decimal, datetime.date)) else value
+        for name, value in values.items()
+    }
+
+
+def time_entry_ingest(*, raw: dict) -> Link:
+    """Bring one PM time entry into the hub, applying the correction rule."""
+    values = pm_mapping.time_entry_from_pm(raw)
+    pm_id = str(raw["id"])
+    snapshot = _jsonable(values)
+    link = (
+        Link.objects.select_related("time_entry")
+        .filter(record_type=RecordType.TIME_ENTRY, pm_id=pm_id)
+        .first()
+    )
+    if link is None:
+        fields = {name: values[name] for name in ENTRY_FIELDS}
+        try:
+            with transaction.atomic():
+                entry = TimeEntry.objects.create(
+                    matter=_matter_for(values["action"]),
+                    timekeeper=_timekeeper_for(values["owner"]),
+                    **fields,
+                )
+                return Link.objects.create(
+                    record_type=RecordType.TIME_ENTRY,
+                    time_entry=entry,
+                    pm_id=pm_id,
+                    pm_snapshot=snapshot,
+                    pm_hash=snapshot_hash(snapshot),
+                    status=LinkStatus.UNSYNCED,
+                    message="Recorded in PM; not sent for billing yet.",
+                )
+        except IntegrityError:
+            return Link.objects.get(record_type=RecordType.TIME_ENTRY, pm_id=pm_id)
+    if not remote_changed(link.pm_snapshot, snapshot):
+        return link
+    with transaction.atomic():
+        entry = TimeEntry.objects.select_for_update().get(pk=link.time_entry_id)
+        if entry.billing_status in EDITABLE_STATUSES:
+            for name in ENTRY_FIELDS:
+                setattr(entry, name, values[name])
+            entry.save()
+            Link.objects.filter(pk=link.pk).update(
+                pm_snapshot=snapshot, pm_hash=snapshot_hash(snapshot)
+            )
+            link_event(
+                link,
+                direction=SyncEvent.Direction.PM_TO_HUB,
+                action="update",
+                outcome=SyncEvent.Outcome.SUCCESS,
+                message="Changed in PM before sending; the new values will be sent.",
+            )
+        else:
+            TimeEntry.objects.filter(pk=entry.pk).update(changed_after_sending=True)
+            Link.objects.filter(pk=link.pk).update(
+                pm_snapshot=snapshot,
+                pm_hash=snapshot_hash(snapshot),
+                status=LinkStatus.ERROR,
+                error_code="changed_after_sending",
+                message=CHANGED_AFTER_SENDING,
+                status_changed_at=timezone.now(),
+            )
+            link_event(
+                link,
+                direction=SyncEvent.Direction.PM_TO_HUB,
+                action="correction",
+                outcome=SyncEvent.Outcome.ERROR,
+                message=f"Edited in PM after it was sent: {CHANGED_AFTER_SENDING}.",
+                details={"pm_values": snapshot},
+            )
+    link.refresh_from_db()
+    return link
+
+
+def la_time_entry_seen(*, raw: dict) -> Link | None:
+    """Copy LA's version of a sent entry into the hub (LA is the truth after sending)."""
+    link = (
+        Link.objects.select_related("time_entry")
+        .filter(record_type=RecordType.TIME_ENTRY, la_id=str(raw["id"]))
+        .first()
+    )
+    if link is None:
+        return None
+    values = la_mapping.time_entry_from_la(raw)
+    snapshot = _jsonable(values)
+    if not remote_changed(link.la_snapshot, snapshot):
+        return link
+    entry = link.time_entry
+    changed = []
+    for name in ("date", "description", "billable_hours", "rate", "amount", "billing_behaviour"):
+        if getattr(entry, name) != values[name]:
+            setattr(entry, name, values[name])
+            changed.append(name)
+    if values["billed"] and entry.billing_status != TimeEntry.BillingStatus.BILLED:
+        entry.billing_status = TimeEntry.BillingStatus.BILLED
+        entry.billed_at = timezone.now()
+        changed += ["billing_status", "billed_at"]
+    if changed:
+        entry.save(update_fields=[*changed, "updated_at"])
+    Link.objects.filter(pk=link.pk).update(la_snapshot=snapshot, la_hash=snapshot_hash(snapshot))
+    link_event(
+        link,
+        direction=SyncEvent.Direction.LA_TO_HUB,
+        action="billed" if "billing_status" in changed else "update",
+        outcome=SyncEvent.Outcome.SUCCESS if changed else SyncEvent.Outcome.SKIPPED,
+        message=("Changed in LA: " + ", ".join(changed)) if changed else "No change.",
+    )
+    return link
+
+
+def la_time_entries_refresh(*, la_ids: list[str]) -> int:
+    """Read the given LA time entries and reflect them (billing webhook, corrections)."""
+    seen = 0
+    for la_id in la_ids:
+        la_time_entry_seen(raw=la_client().time_entry_get(str(la_id)))
+        seen += 1
+    return seen
+
+
+def time_entry_deleted_in_pm(*, pm_id: str) -> None:
+    """An entry deleted in PM: gone from the hub if it was never sent; if it was sent,
+    kept and flagged, because only LA can take it back."""
+    link = (
+        Link.objects.select_related("time_entry")
+        .filter(record_type=RecordType.TIME_ENTRY, pm_id=pm_id)
+        .first()
+    )
+    if link is None:
+        return
+    entry = link.time_entry
+    if entry.billing_status in EDITABLE_STATUSES:
+        entry.delete()
+        return
+    message = f"deleted in PM after sending; {CHANGED_AFTER_SENDING}"
+    TimeEntry.objects.filter(pk=entry.pk).update(changed_after_sending=True)
+    Link.objects.filter(pk=link.pk).update(
+        status=LinkStatus.ERROR,
+        error_code="deleted_after_sending",
+        message=message,
+        status_changed_at=timezone.now(),
+    )
+    link_event(
+        link,
+        direction=SyncEvent.Direction.PM_TO_HUB,
+        action="correction",
+        outcome=SyncEvent.Outcome.ERROR,
+        message=message,
+    )
