@@ -235,7 +235,7 @@ class LinkAdmin(admin.ModelAdmin):
         "attempts",
         "next_retry_at",
     ]
-    list_filter = ["status", "record_type", "error_code"]
+    list_filter = ["status", "record_type", "error_system", "error_code"]
     list_select_related = ["contact", "matter", "time_entry"]
     search_fields = ["pm_id", "la_id", "message", "error_code"]
     readonly_fields = [
@@ -248,6 +248,7 @@ class LinkAdmin(admin.ModelAdmin):
         "status_badge",
         "status",
         "error_code",
+        "error_system",
         "message",
         "status_changed_at",
         "last_synced_at",

@@ -98,6 +98,7 @@ def link_mark_pending(link: Link, message: str = "Sync queued.") -> None:
         status=LinkStatus.PENDING,
         message=message,
         error_code="",
+        error_system="",
         status_changed_at=timezone.now(),
         next_retry_at=None,
     )
@@ -135,6 +136,7 @@ def link_succeeded(
     fields = {
         "status": LinkStatus.SYNCED,
         "error_code": "",
+        "error_system": "",
         "message": message,
         "last_synced_at": now,
         "attempts": 0,
@@ -159,8 +161,9 @@ def link_failed(link: Link, error: ConnectorError | str, *, code: str = "") -> N
         message = error.message
         code = code or error.code or error.kind
         retry_after = error.retry_after
+        system = error.system
     else:
-        status, message, retry_after = LinkStatus.ERROR, error, None
+        status, message, retry_after, system = LinkStatus.ERROR, error, None, "hub"
     attempts = link.attempts + 1
     next_retry_at = None
     if status != LinkStatus.ERROR:
@@ -168,6 +171,7 @@ def link_failed(link: Link, error: ConnectorError | str, *, code: str = "") -> N
     fields = {
         "status": status,
         "error_code": code[:64],
+        "error_system": system,
         "message": message,
         "next_retry_at": next_retry_at,
     }

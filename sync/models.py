@@ -67,6 +67,12 @@ class Link(models.Model):
         max_length=10, choices=LinkStatus.choices, default=LinkStatus.UNSYNCED
     )
     error_code = models.CharField(max_length=64, blank=True)
+    error_system = models.CharField(
+        max_length=3,
+        blank=True,
+        choices=[*System.choices, ("hub", "Hub")],
+        help_text="Where the last failure came from: PM, LA, or the hub's own checks.",
+    )
     message = models.TextField(blank=True, help_text="Why the link is in this state.")
     status_changed_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -119,6 +125,7 @@ class Link(models.Model):
             models.Index(fields=["record_type", "status"]),
             models.Index(fields=["status", "next_retry_at"]),
             models.Index(fields=["error_code"]),
+            models.Index(fields=["error_system", "status"]),
         ]
 
     def __str__(self) -> str:

@@ -109,10 +109,14 @@ def _create_in_la(items: list[dict], key: str) -> list[dict]:
     raise AssertionError("unreachable")
 
 
-def _fail(entry: TimeEntry, link: Link, message: str, code: str) -> EntryResult:
+def _fail(entry: TimeEntry, link: Link, message: str, code: str, system: str) -> EntryResult:
     TimeEntry.objects.filter(pk=entry.pk).update(billing_status=Status.ERROR)
     Link.objects.filter(pk=link.pk).update(
-        status=LinkStatus.ERROR, error_code=code, message=message, status_changed_at=timezone.now()
+        status=LinkStatus.ERROR,
+        error_code=code,
+        error_system=system,
+        message=message,
+        status_changed_at=timezone.now(),
     )
     link_event(
         link,
@@ -152,7 +156,7 @@ def time_entries_send_for_billing(
         except ConnectorError as error:
             problems = [f"LA could not be asked: {error.message}"]
         if problems:
-            results[entry.pk] = _fail(entry, link, "; ".join(problems), "prerequisite")
+            results[entry.pk] = _fail(entry, link, "; ".join(problems), "prerequisite", "hub")
         else:
             ready.append((entry, link))
     for start in range(0, len(ready), LA_BATCH_SIZE):
@@ -163,7 +167,7 @@ def time_entries_send_for_billing(
         except ConnectorError as error:
             message = f"LA did not take the entry: {error.message}. Send it again."
             for entry, link in chunk:
-                results[entry.pk] = _fail(entry, link, message, error.code or error.kind)
+                results[entry.pk] = _fail(entry, link, message, error.code or error.kind, "la")
             continue
         for (entry, link), item, answer in zip(chunk, items, answers, strict=True):
             if answer["status"] in ("created", "exists"):
@@ -171,7 +175,8 @@ def time_entries_send_for_billing(
             else:
                 error = answer.get("error") or {}
                 message = error.get("message") or "LA refused the entry."
-                results[entry.pk] = _fail(entry, link, message, error.get("code") or "refused")
+                code = error.get("code") or "refused"
+                results[entry.pk] = _fail(entry, link, message, code, "la")
     if len(results) < len(ids):
         statuses = dict(TimeEntry.objects.filter(pk__in=ids).values_list("pk", "billing_status"))
         for pk in ids:
@@ -201,6 +206,7 @@ def _sent(entry: TimeEntry, link: Link, item: dict, la_id: str) -> EntryResult:
         la_id=la_id,
         status=LinkStatus.SYNCED,
         error_code="",
+        error_system="",
         message="Sent to LA for billing.",
         last_synced_at=now,
         status_changed_at=now,

@@ -127,6 +127,7 @@ def time_entry_ingest(*, raw: dict) -> Link:
                 pm_hash=snapshot_hash(snapshot),
                 status=LinkStatus.ERROR,
                 error_code="changed_after_sending",
+                error_system="pm",
                 message=CHANGED_AFTER_SENDING,
                 status_changed_at=timezone.now(),
             )
@@ -206,6 +207,7 @@ def time_entry_deleted_in_pm(*, pm_id: str) -> None:
     Link.objects.filter(pk=link.pk).update(
         status=LinkStatus.ERROR,
         error_code="deleted_after_sending",
+        error_system="pm",
         message=message,
         status_changed_at=timezone.now(),
     )
