@@ -65,4 +65,5 @@ def time_entry_list(*, filters: dict | None = None) -> QuerySet[TimeEntry]:
         link_status=filters.get("link_status"),
         error_code=filters.get("error_code"),
         system=filters.get("system"),
+        error_system=filters.get("error_system"),
     )

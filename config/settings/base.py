@@ -129,6 +129,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -137,6 +138,7 @@ SPECTACULAR_SETTINGS = {
     "Practice Management and Legal Accounting, with the Link Indicator of each record.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["config.schema.only_api_v1"],
 }
 
 # django-q2. A task may run for at most `timeout` seconds; the broker hands an

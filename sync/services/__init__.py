@@ -57,7 +57,28 @@ def link_enqueue(link: Link, *, message: str = "Sync queued.") -> None:
 
 def record_resync(record) -> Link:
     """An admin's "Resync now": forget the failure count and queue a fresh attempt."""
-    link = link_for(record)
-    Link.objects.filter(pk=link.pk).update(attempts=0, next_retry_at=None)
-    link_enqueue(link, message="Resync requested.")
+    with transaction.atomic():
+        link = link_for(record)
+        Link.objects.filter(pk=link.pk).update(attempts=0, next_retry_at=None)
+        link_enqueue(link, message="Resync requested.")
     return link
+
+
+def record_create(model, fields: dict):
+    """Create a hub record (API, admin) and queue its sync to both systems in the same
+    transaction, so the record and its pending link commit together (§4 rule 2)."""
+    with transaction.atomic():
+        record = model.objects.create(**fields)
+        record_resync(record)
+    return record
+
+
+def record_update(record, fields: dict):
+    """Save only the given fields (a sync worker may be writing others) and queue a
+    sync; the engine skips writes that change nothing (§4 rule 3)."""
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(record, name, value)
+        record.save(update_fields=[*fields, "updated_at"])
+        record_resync(record)
+    return record

@@ -54,7 +54,11 @@ def _contact_id_for(system: str, foreign_id) -> int | None:
             remote = contact_pm_remote(pm_client().get("participants", foreign_id))
         else:
             remote = contact_la_remote(la_client().contact_get(foreign_id))
-        link, _ = contact_ingest(system=system, remote=remote)
+        link, changed = contact_ingest(system=system, remote=remote)
+        if changed:
+            from sync.services import link_enqueue
+
+            link_enqueue(link, message="Client of a matter; sync queued.")
     return link.contact_id
 
 

@@ -31,11 +31,15 @@ def pm_resthooks_ensure() -> list[str]:
     """Register a PM resthook for each event that has no active one here. Answers the
     events registered."""
     target = hub_url("webhook-pm")
-    active = {
-        hook["eventName"]
-        for hook in pm_client().list_all("resthooks")
-        if hook.get("targetUrl") == target and hook.get("status") == ACTIVE
-    }
+    active = set()
+    for hook in pm_client().list_all("resthooks"):
+        if hook.get("targetUrl") != target:
+            continue
+        if hook.get("status") == ACTIVE:
+            active.add(hook["eventName"])
+        else:
+            # PM disabled it after a failed delivery; it never wakes up again.
+            pm_client().call("DELETE", f"resthooks/{hook['id']}")
     registered = []
     for event in sorted(KNOWN_EVENTS[System.PM] - active):
         pm_client().resthook_register(event, target)

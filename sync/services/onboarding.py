@@ -1,0 +1,859 @@
+"""Onboarding a firm whose two systems already hold data: link what is already there.
+
+ARCHITECTURE §2 "Linking": records are linked by their ids. A firm that has used PM and
+LA side by side holds many records twice without any link; the regular sync would copy
+each into the other system a second time. `existing_records_link` pairs them first:
+
+- Contacts, rule by rule: (1) a stored foreign id — LA's `pm_contact_id`, or PM's
+  `importExternalReference` `LA:<id>`; (2) PM's Reference equal to LA's Contact Number;
+  (3) email (ignoring case) and name (first and last, or the company name, ignoring case
+  and spacing) both equal.
+- Matters: (1) LA's `pm_matter_id`, or PM's `importExternalReference` `LA:<id>`;
+  (2) PM's File Reference equal to LA's File Number. A pair is linked only when its
+  client contacts are linked to each other (matters need their client first, §2).
+- A record with candidates on the other side at a rule is settled at that rule: linked
+  when it and its candidate have exactly each other, otherwise listed as ambiguous, for
+  a person to decide, and never linked by a later rule. Records already linked are left
+  as they are.
+- Each pair gets a hub record and a link holding both ids and both sides' values as the
+  last-synced snapshots, and its sync is queued: the engine then writes the merged values
+  to both systems and gives LA the PM id (sync/services/engine.py).
+
+The hub record takes each field from the side that owns it (sync/fields.py: LA for the
+numbers it assigns, PM for the rest) and, where that side holds nothing, from the other
+side, an address as a whole, so the first sync copies data into the gaps instead of
+blanking what one system alone holds.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from contacts.models import Contact
+from matters.models import Matter
+from sync.connectors import la_client, pm_client
+from sync.connectors.actionstep import mapping as pm_mapping
+from sync.fields import CONTACT_FIELDS, LA, MATTER_FIELDS, PM, SharedField, field_names
+from sync.links import snapshot_hash
+from sync.models import RECORD_FIELDS, Link, LinkStatus, RecordType
+
+from . import contacts, link_enqueue, matters
+from .timekeepers import timekeepers_refresh
+
+LINKED_MESSAGE = "Linked by link_existing; sync queued."
+
+BY_FOREIGN_ID = "foreign id"
+BY_CONTACT_NUMBER = "contact number"
+BY_EMAIL_AND_NAME = "email and name"
+BY_FILE_NUMBER = "file number"
+CONTACT_RULES = (BY_FOREIGN_ID, BY_CONTACT_NUMBER, BY_EMAIL_AND_NAME)
+MATTER_RULES = (BY_FOREIGN_ID, BY_FILE_NUMBER)
+
+# An address is taken whole from one side: mixing a street from PM with a city from LA
+# would make an address neither system holds.
+ADDRESS_GROUPS = ("physical_", "mailing_")
+BOTH = frozenset({PM, LA})
+
+Progress = Callable[[str, int, int | None], None]
+"""Called as records are read and linked: (what, how many so far, how many in all)."""
+
+
+# The report --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Party:
+    """One record as the report names it: its system, id, name and number."""
+
+    system: str
+    id: str
+    name: str
+    number: str = ""
+    email: str = ""
+
+    def label(self) -> str:
+        text = f'{self.system.upper()} {self.id} "{self.name}"'
+        if self.number:
+            text += f" no. {self.number}"
+        if self.email:
+            text += f" <{self.email}>"
+        return text
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "name": self.name, "number": self.number, "email": self.email}
+
+
+@dataclass
+class Pair:
+    """A PM record and an LA record found to be the same, and by which rule."""
+
+    rule: str
+    pm: Party
+    la: Party
+    link_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "pm": self.pm.as_dict(),
+            "la": self.la.as_dict(),
+            "link_id": self.link_id,
+        }
+
+
+@dataclass
+class Ambiguity:
+    """Records that match each other at `rule` but not one to one: a person decides."""
+
+    rule: str
+    pm: list[Party]
+    la: list[Party]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "pm": [party.as_dict() for party in self.pm],
+            "la": [party.as_dict() for party in self.la],
+        }
+
+
+@dataclass
+class Held:
+    """A matter pair that waits for its client contacts to be linked to each other."""
+
+    pair: Pair
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.pair.as_dict(), "reason": self.reason}
+
+
+@dataclass
+class RecordTypeReport:
+    """What onboarding found (and did) for one record type."""
+
+    name: str
+    rules: tuple[str, ...]
+    read_pm: int = 0
+    read_la: int = 0
+    firm_users_skipped: int = 0
+    already_linked: int = 0
+    only_in_pm: int = 0
+    only_in_la: int = 0
+    matches: list[Pair] = field(default_factory=list)
+    ambiguous: list[Ambiguity] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+
+    def matched_by_rule(self) -> dict[str, int]:
+        counts = dict.fromkeys(self.rules, 0)
+        for pair in self.matches:
+            counts[pair.rule] += 1
+        return counts
+
+    @property
+    def linked(self) -> list[Pair]:
+        return [pair for pair in self.matches if pair.link_id is not None]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "read": {"pm": self.read_pm, "la": self.read_la},
+            "firm_users_skipped": self.firm_users_skipped,
+            "matched": self.matched_by_rule(),
+            "linked": len(self.linked),
+            "already_linked": self.already_linked,
+            "only_in_pm": self.only_in_pm,
+            "only_in_la": self.only_in_la,
+            "matches": [pair.as_dict() for pair in self.matches],
+            "ambiguous": [case.as_dict() for case in self.ambiguous],
+            "held": [held.as_dict() for held in self.held],
+        }
+
+
+@dataclass
+class OnboardingReport:
+    dry_run: bool
+    contacts: RecordTypeReport
+    matters: RecordTypeReport
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "contacts": self.contacts.as_dict(),
+            "matters": self.matters.as_dict(),
+        }
+
+
+# Matching ----------------------------------------------------------------------------
+
+Records = dict[str, dict]
+Edges = set[tuple[str, str]]
+EdgeRule = Callable[[Records, Records], Edges]
+
+
+@dataclass
+class MatchResult:
+    pairs: list[tuple[str, str, str]]  # (rule, pm id, la id)
+    ambiguous: list[tuple[str, list[str], list[str]]]  # (rule, pm ids, la ids)
+    pm_left: set[str]
+    la_left: set[str]
+
+
+def _id_order(record_id: str) -> tuple[int, int, str]:
+    return (0, int(record_id), "") if record_id.isdigit() else (1, 0, record_id)
+
+
+def _components(edges: Edges) -> Iterator[tuple[list[str], list[str]]]:
+    """The groups of records that the edges connect, as (pm ids, la ids)."""
+    pm_side: dict[str, set[str]] = defaultdict(set)
+    la_side: dict[str, set[str]] = defaultdict(set)
+    for pm_id, la_id in edges:
+        pm_side[pm_id].add(la_id)
+        la_side[la_id].add(pm_id)
+    seen: set[str] = set()
+    for start in sorted(pm_side, key=_id_order):
+        if start in seen:
+            continue
+        pm_ids, la_ids, waiting = {start}, set(), [start]
+        while waiting:
+            for la_id in pm_side[waiting.pop()] - la_ids:
+                la_ids.add(la_id)
+                for pm_id in la_side[la_id] - pm_ids:
+                    pm_ids.add(pm_id)
+                    waiting.append(pm_id)
+        seen |= pm_ids
+        yield sorted(pm_ids, key=_id_order), sorted(la_ids, key=_id_order)
+
+
+def records_match(
+    *, pm: Records, la: Records, rules: Iterable[tuple[str, EdgeRule]]
+) -> MatchResult:
+    """Pair PM and LA records rule by rule; each record is settled at its first rule.
+
+    At each rule only records not yet settled take part. Records connected one to one
+    are a pair; any larger group is ambiguous and all its records stay unlinked (a person
+    decides; a later, weaker rule must not guess for them).
+    """
+    pm_left, la_left = set(pm), set(la)
+    result = MatchResult(pairs=[], ambiguous=[], pm_left=pm_left, la_left=la_left)
+    for rule, edges_of in rules:
+        edges = edges_of({k: pm[k] for k in pm_left}, {k: la[k] for k in la_left})
+        for pm_ids, la_ids in _components(edges):
+            if len(pm_ids) == 1 and len(la_ids) == 1:
+                result.pairs.append((rule, pm_ids[0], la_ids[0]))
+            else:
+                result.ambiguous.append((rule, pm_ids, la_ids))
+            pm_left.difference_update(pm_ids)
+            la_left.difference_update(la_ids)
+    return result
+
+
+def _stored_la_id(pm_raw: dict) -> str:
+    reference = pm_raw.get("importExternalReference") or ""
+    if not reference.startswith(contacts.LA_ID_PREFIX):
+        return ""
+    return reference.removeprefix(contacts.LA_ID_PREFIX).strip()
+
+
+def _foreign_id_edges(la_pm_id_field: str) -> EdgeRule:
+    """LA holds the PM id in `la_pm_id_field`; PM holds the LA id as `LA:<id>`."""
+
+    def edges(pm: Records, la: Records) -> Edges:
+        found = set()
+        for la_id, raw in la.items():
+            pm_id = str(raw.get(la_pm_id_field) or "")
+            if pm_id in pm:
+                found.add((pm_id, la_id))
+        for pm_id, raw in pm.items():
+            la_id = _stored_la_id(raw)
+            if la_id in la:
+                found.add((pm_id, la_id))
+        return found
+
+    return edges
+
+
+def _equal_key_edges(pm_key: Callable[[dict], Any], la_key: Callable[[dict], Any]) -> EdgeRule:
+    """Pairs whose keys are equal; a record whose key is empty matches nothing."""
+
+    def edges(pm: Records, la: Records) -> Edges:
+        index: dict[Any, list[str]] = defaultdict(list)
+        for la_id, raw in la.items():
+            key = la_key(raw)
+            if key:
+                index[key].append(la_id)
+        return {
+            (pm_id, la_id)
+            for pm_id, raw in pm.items()
+            if (key := pm_key(raw))
+            for la_id in index.get(key, ())
+        }
+
+    return edges
+
+
+def _text(value: Any) -> str:
+    return str(value or "").strip()
+
+
+def _folded(*parts: Any) -> str:
+    return " ".join(" ".join(_text(part) for part in parts).split()).casefold()
+
+
+def _name_key(*, is_company: bool, company: Any, first: Any, last: Any) -> tuple[str, str] | None:
+    name = _folded(company) if is_company else _folded(first, last)
+    return ("company" if is_company else "person", name) if name else None
+
+
+def _pm_email_and_name(raw: dict) -> tuple[str, tuple[str, str]] | None:
+    email = _folded(raw.get("email"))
+    name = _name_key(
+        is_company=raw.get("isCompany") == "T",
+        company=raw.get("companyName"),
+        first=raw.get("firstName"),
+        last=raw.get("lastName"),
+    )
+    return (email, name) if email and name else None
+
+
+def _la_email_and_name(raw: dict) -> tuple[str, tuple[str, str]] | None:
+    email = _folded(raw.get("email"))
+    name = _name_key(
+        is_company=bool(raw.get("is_company")),
+        company=raw.get("company_name"),
+        first=raw.get("first_name"),
+        last=raw.get("last_name"),
+    )
+    return (email, name) if email and name else None
+
+
+def _field(name: str) -> Callable[[dict], str]:
+    return lambda raw: _text(raw.get(name))
+
+
+CONTACT_EDGES: tuple[tuple[str, EdgeRule], ...] = (
+    (BY_FOREIGN_ID, _foreign_id_edges("pm_contact_id")),
+    (BY_CONTACT_NUMBER, _equal_key_edges(_field("reference"), _field("contact_number"))),
+    (BY_EMAIL_AND_NAME, _equal_key_edges(_pm_email_and_name, _la_email_and_name)),
+)
+
+MATTER_EDGES: tuple[tuple[str, EdgeRule], ...] = (
+    (BY_FOREIGN_ID, _foreign_id_edges("pm_matter_id")),
+    (BY_FILE_NUMBER, _equal_key_edges(_field("reference"), _field("file_number"))),
+)
+
+
+# Naming records in the report --------------------------------------------------------
+
+
+def _pm_contact_party(raw: dict) -> Party:
+    name = _text(raw.get("displayName")) or (
+        _text(raw.get("companyName"))
+        if raw.get("isCompany") == "T"
+        else ", ".join(p for p in (_text(raw.get("lastName")), _text(raw.get("firstName"))) if p)
+    )
+    return Party(
+        system=PM,
+        id=str(raw["id"]),
+        name=name,
+        number=_text(raw.get("reference")),
+        email=_text(raw.get("email")),
+    )
+
+
+def _la_contact_party(raw: dict) -> Party:
+    return Party(
+        system=LA,
+        id=str(raw["id"]),
+        name=_text(raw.get("display_name")),
+        number=_text(raw.get("contact_number")),
+        email=_text(raw.get("email")),
+    )
+
+
+def _pm_matter_party(raw: dict) -> Party:
+    return Party(
+        system=PM,
+        id=str(raw["id"]),
+        name=_text(raw.get("name")),
+        number=_text(raw.get("reference")),
+    )
+
+
+def _la_matter_party(raw: dict) -> Party:
+    return Party(
+        system=LA,
+        id=str(raw["id"]),
+        name=_text(raw.get("description")),
+        number=_text(raw.get("file_number")),
+    )
+
+
+# Reading -----------------------------------------------------------------------------
+
+
+def _pm_count(resource: str) -> int | None:
+    body = pm_client().call("GET", resource, params={"pageSize": 1}) or {}
+    paging = ((body.get("meta") or {}).get("paging") or {}).get(resource) or {}
+    return paging.get("recordCount")
+
+
+def _la_count(path: str) -> int | None:
+    return (la_client().call("GET", path, params={"page_size": 1}) or {}).get("count")
+
+
+def _read(
+    records: Iterable[dict],
+    *,
+    what: str,
+    total: Callable[[], int | None],
+    progress: Progress | None,
+) -> Records:
+    """Every record by its id, reading page by page; the total is asked only for a bar."""
+    known_total = total() if progress else None
+    if progress:
+        progress(what, 0, known_total)
+    found: Records = {}
+    for raw in records:
+        found[str(raw["id"])] = raw
+        if progress:
+            progress(what, len(found), known_total)
+    return found
+
+
+def _firm_people_read() -> set[str]:
+    """The participant ids of PM's users, read without touching the hub's timekeepers."""
+    return {
+        str((user.get("links") or {}).get("participant") or user["id"])
+        for user in pm_client().list_all("users")
+    }
+
+
+# Hub values --------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _group(name: str) -> str:
+    return next((prefix for prefix in ADDRESS_GROUPS if name.startswith(prefix)), name)
+
+
+def hub_values_merge(
+    *, fields: tuple[SharedField, ...], pm: dict[str, Any], la: dict[str, Any]
+) -> dict[str, Any]:
+    """The hub's values for a newly linked pair: each shared field from its owner
+    (sync/fields.py), or from the other side where the owner holds nothing; an address
+    comes whole from the side that holds any part of it, its owner's first. A field only
+    one system has (a county, LA's kind) comes from that system."""
+    sides = {PM: pm, LA: la}
+    groups: dict[str, list[SharedField]] = defaultdict(list)
+    for shared in fields:
+        groups[_group(shared.name)].append(shared)
+    values: dict[str, Any] = {}
+    for members in groups.values():
+        owner = members[0].owner
+        chosen = next(
+            (
+                system
+                for system in (owner, LA if owner == PM else PM)
+                if any(
+                    shared.systems == BOTH and not _blank(sides[system].get(shared.name))
+                    for shared in members
+                )
+            ),
+            owner,
+        )
+        for shared in members:
+            source = chosen if chosen in shared.systems else next(iter(shared.systems))
+            values[shared.name] = sides[source].get(shared.name)
+    return values
+
+
+def _snapshot(fields: tuple[SharedField, ...], system: str, values: dict) -> dict:
+    return {name: values.get(name) for name in field_names(fields, system)}
+
+
+# Linking -----------------------------------------------------------------------------
+
+
+def _link_create(
+    *, record_type: str, record, pm_id: str, la_id: str, pm_snapshot: dict, la_snapshot: dict
+) -> Link:
+    link = Link.objects.create(
+        record_type=record_type,
+        pm_id=pm_id,
+        la_id=la_id,
+        status=LinkStatus.PENDING,
+        message=LINKED_MESSAGE,
+        pm_snapshot=pm_snapshot,
+        la_snapshot=la_snapshot,
+        pm_hash=snapshot_hash(pm_snapshot),
+        la_hash=snapshot_hash(la_snapshot),
+        **{RECORD_FIELDS[record_type]: record},
+    )
+    link_enqueue(link, message=LINKED_MESSAGE)
+    return link
+
+
+def contact_pair_link(*, pm_raw: dict, la_raw: dict) -> int | None:
+    """Make the hub contact and its link for a matched pair, and queue its sync.
+
+    None when one of the two ids was linked meanwhile (the regular sync ingested it):
+    that link stands, and nothing is made twice (ARCHITECTURE §4 rule 1).
+    """
+    pm, la = contacts.pm_remote(pm_raw), contacts.la_remote(la_raw)
+    values = hub_values_merge(fields=CONTACT_FIELDS, pm=pm.values, la=la.values)
+    try:
+        with transaction.atomic():
+            link = _link_create(
+                record_type=RecordType.CONTACT,
+                record=Contact.objects.create(**values),
+                pm_id=pm.id,
+                la_id=la.id,
+                pm_snapshot=_snapshot(CONTACT_FIELDS, PM, pm.values),
+                la_snapshot=_snapshot(CONTACT_FIELDS, LA, la.values),
+            )
+    except IntegrityError:
+        return None
+    return link.pk
+
+
+def matter_pair_link(*, pm_raw: dict, la_raw: dict) -> int | None:
+    """Make the hub matter and its link for a matched pair, and queue its sync.
+
+    Its client contacts must be linked to each other already (checked by the caller),
+    so reading the pair resolves the client from the hub without calling either system.
+    """
+    pm, la = matters.pm_remote(pm_raw), matters.la_remote(la_raw)
+    values = hub_values_merge(fields=MATTER_FIELDS, pm=pm.values, la=la.values)
+    open_date = values.pop("open_date")
+    try:
+        with transaction.atomic():
+            matter = Matter.objects.create(
+                **values,
+                open_date=datetime.date.fromisoformat(open_date) if open_date else None,
+            )
+            link = _link_create(
+                record_type=RecordType.MATTER,
+                record=matter,
+                pm_id=pm.id,
+                la_id=la.id,
+                pm_snapshot=_snapshot(MATTER_FIELDS, PM, pm.values),
+                la_snapshot=_snapshot(MATTER_FIELDS, LA, la.values),
+            )
+    except IntegrityError:
+        return None
+    return link.pk
+
+
+def _linked_ids(record_type: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Existing links of a record type: {PM id: link id}, {LA id: link id}."""
+    by_pm: dict[str, int] = {}
+    by_la: dict[str, int] = {}
+    for link_id, pm_id, la_id in Link.objects.filter(record_type=record_type).values_list(
+        "pk", "pm_id", "la_id"
+    ):
+        if pm_id is not None:
+            by_pm[pm_id] = link_id
+        if la_id is not None:
+            by_la[la_id] = link_id
+    return by_pm, by_la
+
+
+def _contact_pairs() -> dict[str, str]:
+    """{PM participant id: LA contact id} of the contacts linked on both sides."""
+    return dict(
+        Link.objects.filter(
+            record_type=RecordType.CONTACT, pm_id__isnull=False, la_id__isnull=False
+        ).values_list("pm_id", "la_id")
+    )
+
+
+def _report_matching(
+    report: RecordTypeReport,
+    *,
+    record_type: str,
+    pm: Records,
+    la: Records,
+    rules: tuple[tuple[str, EdgeRule], ...],
+    pm_party: Callable[[dict], Party],
+    la_party: Callable[[dict], Party],
+) -> None:
+    """Match the records that have no link yet, and count the rest into the report."""
+    by_pm, by_la = _linked_ids(record_type)
+    linked = {by_pm[k] for k in pm if k in by_pm} | {by_la[k] for k in la if k in by_la}
+    report.already_linked = len(linked)
+    result = records_match(
+        pm={k: v for k, v in pm.items() if k not in by_pm},
+        la={k: v for k, v in la.items() if k not in by_la},
+        rules=rules,
+    )
+    report.matches = [
+        Pair(rule=rule, pm=pm_party(pm[pm_id]), la=la_party(la[la_id]))
+        for rule, pm_id, la_id in result.pairs
+    ]
+    report.ambiguous = [
+        Ambiguity(
+            rule=rule,
+            pm=[pm_party(pm[k]) for k in pm_ids],
+            la=[la_party(la[k]) for k in la_ids],
+        )
+        for rule, pm_ids, la_ids in result.ambiguous
+    ]
+    report.only_in_pm = len(result.pm_left)
+    report.only_in_la = len(result.la_left)
+
+
+def _client_problem(
+    *, pm_raw: dict, la_raw: dict, pairs: dict[str, str], clients: dict[str, Party]
+) -> str:
+    """Why a matter pair can't be linked yet because of its clients; "" when it can."""
+    pm_client_id = _text(pm_mapping.action_from_pm(pm_raw)["client"])
+    la_contact_id = str(la_raw.get("contact") or "")
+    if not pm_client_id:
+        return "the PM matter has no client"
+    label = clients[pm_client_id].label() if pm_client_id in clients else f"PM {pm_client_id}"
+    if pm_client_id not in pairs:
+        return f"its client {label} is not linked to an LA contact"
+    if pairs[pm_client_id] != la_contact_id:
+        return (
+            f"its client {label} is linked to LA contact {pairs[pm_client_id]}, "
+            f"but the LA file belongs to LA contact {la_contact_id}"
+        )
+    return ""
+
+
+def _apply(
+    pairs: list[Pair],
+    *,
+    pm: Records,
+    la: Records,
+    link: Callable[..., int | None],
+    what: str,
+    progress: Progress | None,
+) -> None:
+    if progress:
+        progress(what, 0, len(pairs))
+    for number, pair in enumerate(pairs, start=1):
+        pair.link_id = link(pm_raw=pm[pair.pm.id], la_raw=la[pair.la.id])
+        if progress:
+            progress(what, number, len(pairs))
+
+
+def existing_records_link(*, dry_run: bool, progress: Progress | None = None) -> OnboardingReport:
+    """Link the contacts and matters that PM and LA already both hold (ARCHITECTURE §2
+    "Linking"), by stored foreign id, then number, then (contacts) email and name.
+
+    With `dry_run` nothing is written to the hub's database: the report says what would
+    be linked. Otherwise each pair gets a hub record and a pending link, and its sync is
+    queued. Running it again links nothing new: linked records are left as they are.
+    """
+    report = OnboardingReport(
+        dry_run=dry_run,
+        contacts=RecordTypeReport(name="contacts", rules=CONTACT_RULES),
+        matters=RecordTypeReport(name="matters", rules=MATTER_RULES),
+    )
+    # Refreshing timekeepers writes them to the hub; matters need them to name assignees.
+    firm_people = _firm_people_read() if dry_run else timekeepers_refresh()
+    participants = _read(
+        pm_client().list_all(contacts.PM_RESOURCE),
+        what="PM contacts read",
+        total=lambda: _pm_count(contacts.PM_RESOURCE),
+        progress=progress,
+    )
+    la_contacts = _read(
+        la_client().list_all("contacts"),
+        what="LA contacts read",
+        total=lambda: _la_count("contacts"),
+        progress=progress,
+    )
+    actions = _read(
+        pm_client().list_all(matters.PM_RESOURCE),
+        what="PM matters read",
+        total=lambda: _pm_count(matters.PM_RESOURCE),
+        progress=progress,
+    )
+    files = _read(
+        la_client().list_all("files"),
+        what="LA matters read",
+        total=lambda: _la_count("files"),
+        progress=progress,
+    )
+    people = {k: v for k, v in participants.items() if k not in firm_people}
+    report.contacts.firm_users_skipped = len(participants) - len(people)
+    _contacts_link(report, pm=people, la=la_contacts, progress=progress)
+    named = {k: _pm_contact_party(v) for k, v in participants.items()}
+    _matters_link(report, pm=actions, la=files, clients=named, progress=progress)
+    return report
+
+
+def _contacts_link(
+    report: OnboardingReport, *, pm: Records, la: Records, progress: Progress | None
+) -> None:
+    found = report.contacts
+    found.read_pm, found.read_la = len(pm), len(la)
+    _report_matching(
+        found,
+        pm=pm,
+        la=la,
+        record_type=RecordType.CONTACT,
+        rules=CONTACT_EDGES,
+        pm_party=_pm_contact_party,
+        la_party=_la_contact_party,
+    )
+    if not report.dry_run:
+        _apply(
+            found.matches,
+            pm=pm,
+            la=la,
+            link=contact_pair_link,
+            what="contacts linked",
+            progress=progress,
+        )
+
+
+def _matters_link(
+    report: OnboardingReport,
+    *,
+    pm: Records,
+    la: Records,
+    clients: dict[str, Party],
+    progress: Progress | None,
+) -> None:
+    """Match matters, hold back the pairs whose clients are not linked to each other
+    (after the contacts are linked, or as they would be in a dry run), link the rest."""
+    found = report.matters
+    found.read_pm, found.read_la = len(pm), len(la)
+    _report_matching(
+        found,
+        pm=pm,
+        la=la,
+        record_type=RecordType.MATTER,
+        rules=MATTER_EDGES,
+        pm_party=_pm_matter_party,
+        la_party=_la_matter_party,
+    )
+    pairs = _contact_pairs()
+    if report.dry_run:
+        pairs.update({pair.pm.id: pair.la.id for pair in report.contacts.matches})
+    ready = []
+    for pair in found.matches:
+        problem = _client_problem(
+            pm_raw=pm[pair.pm.id], la_raw=la[pair.la.id], pairs=pairs, clients=clients
+        )
+        if problem:
+            found.held.append(Held(pair=pair, reason=problem))
+        else:
+            ready.append(pair)
+    found.matches = ready
+    if not report.dry_run:
+        _apply(
+            found.matches,
+            pm=pm,
+            la=la,
+            link=matter_pair_link,
+            what="matters linked",
+            progress=progress,
+        )
+
+
+# Writing the report ------------------------------------------------------------------
+
+# What the regular sync does with what onboarding leaves unlinked (ARCHITECTURE §2:
+# contacts go both ways, matters only from PM to LA).
+LEFT_TO_THE_SYNC = {
+    ("contacts", PM): "the regular sync creates them in LA",
+    ("contacts", LA): "the regular sync creates them in PM",
+    ("matters", PM): "the regular sync creates them in LA",
+    ("matters", LA): "left alone: matters go from PM to LA only",
+}
+AMBIGUOUS_RISK = {
+    "contacts": "creates each of them again in the other system",
+    "matters": "creates the PM ones again in LA",
+}
+LABEL_WIDTH = 27
+
+
+def _count_lines(found: RecordTypeReport, *, dry_run: bool) -> list[str]:
+    rows = [(f"matched by {rule}", count, "") for rule, count in found.matched_by_rule().items()]
+    if not dry_run:
+        rows.append(("linked now", len(found.linked), ""))
+    rows += [
+        ("already linked", found.already_linked, "left as they are"),
+        ("ambiguous", len(found.ambiguous), "listed below, for a person to decide"),
+    ]
+    if found.name == "matters":
+        rows.append(("waiting for their client", len(found.held), "listed below"))
+    rows += [
+        ("only in PM", found.only_in_pm, LEFT_TO_THE_SYNC[(found.name, PM)]),
+        ("only in LA", found.only_in_la, LEFT_TO_THE_SYNC[(found.name, LA)]),
+    ]
+    if found.firm_users_skipped:
+        rows.append(("firm users in PM", found.firm_users_skipped, "skipped: not contacts"))
+    return [
+        f"{found.name.capitalize()}: {found.read_pm} in PM, {found.read_la} in LA",
+        *(
+            f"  {label + ':':<{LABEL_WIDTH}} {count:>6}" + (f"  ({note})" if note and count else "")
+            for label, count, note in rows
+        ),
+    ]
+
+
+def _ambiguity_lines(case: Ambiguity) -> list[str]:
+    if len(case.pm) == 1 or len(case.la) != 1:
+        subjects = [(party, case.la) for party in case.pm]
+    else:
+        subjects = [(case.la[0], case.pm)]
+    lines = []
+    for subject, candidates in subjects:
+        lines.append(f"  {subject.label()} matches {len(candidates)} by {case.rule}:")
+        lines += [f"      {candidate.label()}" for candidate in candidates]
+    return lines
+
+
+def onboarding_report_lines(*, report: OnboardingReport, list_matches: bool) -> list[str]:
+    """The report as a firm admin reads it: counts per rule and record type, each
+    ambiguous case with both sides' ids, names and numbers, the matters waiting for
+    their client, and (when `list_matches`) every pair matched."""
+    if report.dry_run:
+        lines = ["Dry run: nothing was linked and nothing was written.", ""]
+    else:
+        lines = ["Linked the records both systems already hold; their sync is queued.", ""]
+    for found in (report.contacts, report.matters):
+        lines += [*_count_lines(found, dry_run=report.dry_run), ""]
+    for found in (report.contacts, report.matters):
+        if found.ambiguous:
+            lines += [
+                f"Ambiguous {found.name}: none of these was linked. Decide each by hand before "
+                "the regular",
+                f"sync runs, or it {AMBIGUOUS_RISK[found.name]}.",
+            ]
+            for case in found.ambiguous:
+                lines += _ambiguity_lines(case)
+            lines.append("")
+    if report.matters.held:
+        lines.append(
+            "Matters waiting for their client: link the clients, then run link_existing again."
+        )
+        for held in report.matters.held:
+            lines.append(f"  {held.pair.pm.label()} <-> {held.pair.la.label()}: {held.reason}")
+        lines.append("")
+    if list_matches:
+        verb = "Would link" if report.dry_run else "Linked"
+        for found in (report.contacts, report.matters):
+            pairs = found.matches if report.dry_run else found.linked
+            if not pairs:
+                continue
+            lines.append(f"{verb} these {found.name} ({len(pairs)}):")
+            lines += [
+                f"  {pair.pm.label()} <-> {pair.la.label()} (by {pair.rule})" for pair in pairs
+            ]
+            lines.append("")
+    return lines[:-1] if lines and lines[-1] == "" else lines
