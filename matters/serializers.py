@@ -48,3 +48,27 @@ class MatterFilterSerializer(LinkedRecordFilterSerializer):
     search = serializers.CharField(
         required=False, allow_blank=True, help_text="Part of the name or file reference."
     )
+
+
+def _money(label: str) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, help_text=label)
+
+
+class BalanceQuerySerializer(serializers.Serializer):
+    refresh = serializers.BooleanField(
+        required=False, default=False, help_text="Read LA now instead of the hub's copy."
+    )
+
+
+class BalanceOutputSerializer(serializers.Serializer):
+    """LA's balances of a matter, as of when they were read; money as decimal strings."""
+
+    trust = _money("Trust balance.")
+    wip_fees = _money("Unbilled time.")
+    wip_disbursements = _money("Unbilled disbursements.")
+    accounts_receivable = _money("Unpaid bills.")
+    unallocated_credit = _money("Unallocated credit / general retainer.")
+    currency = serializers.CharField()
+    as_of = serializers.DateTimeField(allow_null=True, help_text="When LA was read.")
+    stale = serializers.BooleanField(help_text="True when these may be out of date.")
+    stale_reason = serializers.CharField(help_text="Why they may be out of date.")

@@ -1,4 +1,4 @@
-"""Timekeepers and time entries as API v1 shows them (read-only for now)."""
+"""Timekeepers and time entries as API v1 shows them, and the send-for-billing request."""
 
 from rest_framework import serializers
 
@@ -62,3 +62,58 @@ class TimeEntryOutputSerializer(serializers.ModelSerializer):
 
 class TimeEntryFilterSerializer(LinkedRecordFilterSerializer):
     """Query parameters of the time entry list: the link filters."""
+
+
+class SendForBillingInputSerializer(serializers.Serializer):
+    """Which entries to send: by id, or all unsent ones matching the filters (or both)."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=5000,
+        help_text="Time entry ids. Without ids, every unsent entry matching the filters.",
+    )
+    timekeeper = serializers.PrimaryKeyRelatedField(
+        queryset=Timekeeper.objects.all(), required=False
+    )
+    matter = serializers.PrimaryKeyRelatedField(queryset=Matter.objects.all(), required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+    def validate(self, data):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise serializers.ValidationError(
+                {"date_to": "The end of the range is before its start."}
+            )
+        if not any(
+            data.get(name) for name in ("ids", "timekeeper", "matter", "date_from", "date_to")
+        ):
+            raise serializers.ValidationError(
+                {"ids": "Name the entries (ids) or narrow them with at least one filter."}
+            )
+        return data
+
+    def filters(self) -> dict:
+        """The request as plain values, kept with the batch."""
+        data = self.validated_data
+        return {
+            "ids": data.get("ids"),
+            "timekeeper": data["timekeeper"].pk if data.get("timekeeper") else None,
+            "matter": data["matter"].pk if data.get("matter") else None,
+            "date_from": data["date_from"].isoformat() if data.get("date_from") else None,
+            "date_to": data["date_to"].isoformat() if data.get("date_to") else None,
+        }
+
+
+class EntryResultSerializer(serializers.Serializer):
+    entry = serializers.IntegerField(source="entry_id")
+    status = serializers.ChoiceField(choices=["sent", "error", "skipped"])
+    message = serializers.CharField()
+    la_id = serializers.CharField(allow_null=True)
+
+
+class SendForBillingOutputSerializer(serializers.Serializer):
+    batch = serializers.UUIDField()
+    sent = serializers.IntegerField()
+    errors = serializers.IntegerField()
+    results = EntryResultSerializer(many=True)
