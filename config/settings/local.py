@@ -10,3 +10,7 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
 if SANDBOX_ENABLED:
     INSTALLED_APPS = [*INSTALLED_APPS, *SANDBOX_APPS]
     DATABASES["sandbox"] = SANDBOX_DATABASE  # noqa: F405
+
+# The sandbox runs on this machine: no need to hold back as with a real system's quota.
+PM_REQUESTS_PER_MINUTE = env.int("PM_REQUESTS_PER_MINUTE", default=6000)
+LA_REQUESTS_PER_MINUTE = env.int("LA_REQUESTS_PER_MINUTE", default=6000)

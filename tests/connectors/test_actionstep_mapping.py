@@ -48,7 +48,7 @@ PM_PARTICIPANT = {
     "phone4Number": "027 555 0104",
     "fax": "09 555 0199",
     "modifiedTimestamp": "2025-03-03T09:15:02+13:00",
-    "links": {"physicalCountry": "New Zealand", "mailingCountry": "Australia"},
+    "links": {"physicalCountry": "NZ", "mailingCountry": "AU"},
 }
 
 HUB_CONTACT = {
@@ -120,7 +120,12 @@ class TestParticipantToPm:
             {"physical_country": "New Zealand", "mailing_county": "Lambton"}
         )
 
-        assert payload == {"links": {"physicalCountry": "New Zealand"}, "mailingCounty": "Lambton"}
+        assert payload == {"links": {"physicalCountry": "NZ"}, "mailingCounty": "Lambton"}
+
+    def test_it_sends_a_country_it_does_not_know_as_written_for_pm_to_judge(self):
+        assert participant_to_pm({"physical_country": "Atlantis"}) == {
+            "links": {"physicalCountry": "Atlantis"}
+        }
 
     def test_it_writes_fax_to_its_own_property(self):
         assert participant_to_pm({"phone_fax": "09 555 0199"}) == {"fax": "09 555 0199"}
@@ -295,3 +300,13 @@ def test_a_template_action_is_inactive_and_inactive_goes_back_as_inactive():
 
     assert action_from_pm({"id": 1, "status": "Template", "links": {}})["status"] == "inactive"
     assert action_to_pm({"status": "inactive"}) == {"status": "Inactive"}
+
+
+def test_countries_are_codes_in_pm_and_names_in_the_hub():
+    values = participant_from_pm(
+        {"id": 1, "links": {"physicalCountry": "NZ", "mailingCountry": "XK"}}
+    )
+
+    assert values["physical_country"] == "New Zealand"
+    assert values["mailing_country"] == "XK"
+    assert participant_to_pm({"mailing_country": "usa"}) == {"links": {"mailingCountry": "US"}}

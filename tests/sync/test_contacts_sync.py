@@ -214,3 +214,26 @@ def test_la_only_billing_details_never_reach_pm(systems):
 
     participant.refresh_from_db()
     assert "4-1000" not in str(pm.Participant.objects.filter(pk=participant.pk).values().first())
+
+
+def test_an_la_country_name_reaches_pm_as_its_iso_code_without_rewrites(systems):
+    from sync.connectors import pm_client
+
+    la_contact = la_services.contact_create(
+        data={
+            "first_name": "Kiri",
+            "last_name": "Te",
+            "main_city": "Auckland",
+            "main_country": "New Zealand",
+        }
+    )
+    sync_everything()
+    participant = pm.Participant.objects.get(import_external_reference=f"LA:{la_contact.pk}")
+    puts = pm_client().calls["PUT"]
+
+    sync_everything()
+    link_sync(link_id=Link.objects.get(la_id=str(la_contact.pk)).pk)
+
+    assert participant.physical_country == "NZ"
+    assert Link.objects.get(la_id=str(la_contact.pk)).contact.physical_country == "New Zealand"
+    assert pm_client().calls["PUT"] == puts

@@ -2,6 +2,7 @@
 
 Written once and read both ways. Decisions where Actionstep has no matching property:
 - Title is `salutation`, Alias is `preferredName`; flags are "T"/"F".
+- Countries are ISO codes in PM and names in the hub and LA (`countries.py`).
 - Phones: PM has four numbered slots with a label each. The first slot labelled
   Business, Mobile, Home or Other maps to the hub's phone of that kind; further slots
   (and TXT/SMS) are not mapped. Writing a phone fills the slot that holds that label,
@@ -15,6 +16,8 @@ from decimal import Decimal
 
 from sync.connectors.base import dig, put
 
+from .countries import country_code, country_name
+
 PHONE_SLOTS = range(1, 5)
 PHONE_LABELS = {
     "phone_business": "Business",
@@ -23,6 +26,7 @@ PHONE_LABELS = {
     "phone_other": "Other",
 }
 FLAG_FIELDS = {"is_company"}
+COUNTRY_FIELDS = {"physical_country", "mailing_country"}
 
 PARTICIPANT = (
     ("reference", "reference"),
@@ -74,6 +78,8 @@ def participant_from_pm(payload: dict) -> dict:
         value = dig(payload, pm_path)
         if hub_name in FLAG_FIELDS:
             value = value == "T"
+        elif hub_name in COUNTRY_FIELDS:
+            value = country_name(value or "")
         values[hub_name] = "" if value is None else value
     for hub_name, label in PHONE_LABELS.items():
         values[hub_name] = next(
@@ -96,6 +102,8 @@ def participant_to_pm(values: dict, current: dict | None = None) -> dict:
         value = values[hub_name]
         if hub_name in FLAG_FIELDS:
             value = "T" if value else "F"
+        elif hub_name in COUNTRY_FIELDS:
+            value = country_code(value)
         put(payload, pm_path, value)
     current = dict(current or {})
     for hub_name, label in PHONE_LABELS.items():
