@@ -221,3 +221,43 @@ def test_confirming_in_the_admin_sends_and_shows_a_result_per_entry(firm, admin_
     assert response.context["batch"].sent_count == 2
     assert "Sent to LA for billing." in response.content.decode()
     assert la.TimeEntry.objects.count() == 2
+
+
+def test_a_time_entry_resthook_brings_the_entry_into_the_hub(firm):
+    pm_entry = record_time(firm, description="From the hook")
+    receipt = WebhookReceipt.objects.create(
+        system="pm", event="TimeEntryCreated", payload={"ids": [pm_entry.pk]}
+    )
+
+    webhook_receipt_process(receipt_id=receipt.pk)
+
+    assert hub_entry(pm_entry).description == "From the hook"
+
+
+def test_an_entry_deleted_in_pm_before_sending_leaves_the_hub(firm):
+    pm_entry = record_time(firm)
+    sync_everything()
+    entry = hub_entry(pm_entry)
+    receipt = WebhookReceipt.objects.create(
+        system="pm", event="TimeEntryDeleted", payload={"ids": [pm_entry.pk]}
+    )
+
+    webhook_receipt_process(receipt_id=receipt.pk)
+
+    assert not TimeEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_an_entry_deleted_in_pm_after_sending_is_kept_and_flagged(firm):
+    pm_entry = record_time(firm)
+    sync_everything()
+    send(hub_entry(pm_entry))
+    receipt = WebhookReceipt.objects.create(
+        system="pm", event="TimeEntryDeleted", payload={"ids": [pm_entry.pk]}
+    )
+
+    webhook_receipt_process(receipt_id=receipt.pk)
+
+    entry = hub_entry(pm_entry)
+    assert entry.changed_after_sending is True
+    assert entry.link.message.startswith("deleted in PM after sending")
+    assert la.TimeEntry.objects.count() == 1
