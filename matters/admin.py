@@ -57,16 +57,16 @@ class MatterAdmin(LinkedRecordAdmin):
     ]
 
     def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        if obj is not None and can_view_balances(request):
-            fields.append("balance_panel")
-        return fields
+        return self._with_balance(request, obj, super().get_fields(request, obj))
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
+        return self._with_balance(request, obj, super().get_readonly_fields(request, obj))
+
+    def _with_balance(self, request, obj, fields) -> list:
+        """The balance panel, on an existing matter, for those allowed to see balances."""
         if obj is not None and can_view_balances(request):
-            fields.append("balance_panel")
-        return fields
+            return [*fields, "balance_panel"]
+        return list(fields)
 
     @admin.display(description="Balances in LA")
     def balance_panel(self, obj):

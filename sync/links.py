@@ -183,6 +183,20 @@ def link_failed(link: Link, error: ConnectorError | str, *, code: str = "") -> N
     link.attempts = attempts
 
 
+def link_mark_error(link: Link, *, code: str, system: str, message: str, **fields) -> None:
+    """Turn the link red with a reason, outside a sync attempt (a failed prerequisite, a
+    correction PM made after sending); no retry is scheduled."""
+    Link.objects.filter(pk=link.pk).update(
+        status=LinkStatus.ERROR,
+        error_code=code,
+        error_system=system,
+        message=message,
+        status_changed_at=timezone.now(),
+        next_retry_at=None,
+        **fields,
+    )
+
+
 def link_store_foreign_id(link: Link, *, pm_id: str | None = None, la_id: str | None = None):
     """Persist a foreign id the moment it is known (ARCHITECTURE §4 rule 1)."""
     fields = {}

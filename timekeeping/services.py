@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from sync.connectors import la_client
 from sync.connectors.base import ConnectorError
-from sync.links import link_event, link_for, snapshot_hash
+from sync.links import link_event, link_for, link_mark_error, snapshot_hash
 from sync.models import Link, LinkStatus, SyncEvent
 
 from .models import BillingBatch, TimeEntry, Timekeeper
@@ -111,13 +111,7 @@ def _create_in_la(items: list[dict], key: str) -> list[dict]:
 
 def _fail(entry: TimeEntry, link: Link, message: str, code: str, system: str) -> EntryResult:
     TimeEntry.objects.filter(pk=entry.pk).update(billing_status=Status.ERROR)
-    Link.objects.filter(pk=link.pk).update(
-        status=LinkStatus.ERROR,
-        error_code=code,
-        error_system=system,
-        message=message,
-        status_changed_at=timezone.now(),
-    )
+    link_mark_error(link, code=code, system=system, message=message)
     link_event(
         link,
         direction=SyncEvent.Direction.PM_TO_LA,

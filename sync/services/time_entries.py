@@ -22,7 +22,7 @@ from matters.models import Matter
 from sync.connectors import la_client, pm_client
 from sync.connectors.actionstep import mapping as pm_mapping
 from sync.connectors.legal_accounting import mapping as la_mapping
-from sync.links import link_event, snapshot_hash
+from sync.links import link_event, link_mark_error, snapshot_hash
 from sync.models import Link, LinkStatus, RecordType, SyncEvent
 from timekeeping.models import TimeEntry, Timekeeper
 
@@ -121,23 +121,13 @@ def time_entry_ingest(*, raw: dict) -> Link:
                 message="Changed in PM before sending; the new values will be sent.",
             )
         else:
-            TimeEntry.objects.filter(pk=entry.pk).update(changed_after_sending=True)
-            Link.objects.filter(pk=link.pk).update(
+            _flag_after_sending(
+                link,
+                code="changed_after_sending",
+                message=CHANGED_AFTER_SENDING,
+                details={"pm_values": snapshot},
                 pm_snapshot=snapshot,
                 pm_hash=snapshot_hash(snapshot),
-                status=LinkStatus.ERROR,
-                error_code="changed_after_sending",
-                error_system="pm",
-                message=CHANGED_AFTER_SENDING,
-                status_changed_at=timezone.now(),
-            )
-            link_event(
-                link,
-                direction=SyncEvent.Direction.PM_TO_HUB,
-                action="correction",
-                outcome=SyncEvent.Outcome.ERROR,
-                message=f"Edited in PM after it was sent: {CHANGED_AFTER_SENDING}.",
-                details={"pm_values": snapshot},
             )
     link.refresh_from_db()
     return link
@@ -202,19 +192,22 @@ def time_entry_deleted_in_pm(*, pm_id: str) -> None:
     if entry.billing_status in EDITABLE_STATUSES:
         entry.delete()
         return
-    message = f"deleted in PM after sending; {CHANGED_AFTER_SENDING}"
-    TimeEntry.objects.filter(pk=entry.pk).update(changed_after_sending=True)
-    Link.objects.filter(pk=link.pk).update(
-        status=LinkStatus.ERROR,
-        error_code="deleted_after_sending",
-        error_system="pm",
-        message=message,
-        status_changed_at=timezone.now(),
+    _flag_after_sending(
+        link,
+        code="deleted_after_sending",
+        message=f"deleted in PM after sending; {CHANGED_AFTER_SENDING}",
     )
+
+
+def _flag_after_sending(link: Link, *, code: str, message: str, details=None, **fields) -> None:
+    """A PM change to an entry LA already has: never pushed, kept, shown red."""
+    TimeEntry.objects.filter(pk=link.time_entry_id).update(changed_after_sending=True)
+    link_mark_error(link, code=code, system="pm", message=message, **fields)
     link_event(
         link,
         direction=SyncEvent.Direction.PM_TO_HUB,
         action="correction",
         outcome=SyncEvent.Outcome.ERROR,
         message=message,
+        details=details,
     )
