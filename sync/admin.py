@@ -2,14 +2,20 @@
 the Link Indicator badge, the filter by indicator state and the history table.
 """
 
+from urllib.parse import quote
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from .models import Link, LinkStatus, SyncEvent
+from . import health
+from .models import Link, LinkStatus, RecordType, SyncEvent, System
 from .services import record_resync
 
 # (background, text) per state: green, gray, light blue, yellow, red (ARCHITECTURE §2).
@@ -77,6 +83,35 @@ class LinkStatusFilter(admin.SimpleListFilter):
         if value == LinkStatus.UNSYNCED:
             return queryset.filter(Q(link__isnull=True) | Q(link__status=value))
         return queryset.filter(link__status=value)
+
+
+def record_url_in(system: str, record_type: str, foreign_id: str | None) -> str:
+    """The address of a record's page in PM or LA, from `PM_RECORD_URLS` or
+    `LA_RECORD_URLS` (a template per record type with `{id}`); "" when unknown."""
+    templates = settings.PM_RECORD_URLS if system == System.PM else settings.LA_RECORD_URLS
+    template = templates.get(record_type, "")
+    if not (foreign_id and template):
+        return ""
+    # Plain replacement, not str.format: an operator's URL may hold other braces.
+    return template.replace("{id}", quote(str(foreign_id), safe=""))
+
+
+def foreign_id_with_link(link: Link, system: str):
+    """A foreign id, linked to the same record's page in that system when configured."""
+    foreign_id = link.pm_id if system == System.PM else link.la_id
+    if not foreign_id:
+        return "—"
+    url = record_url_in(system, link.record_type, foreign_id)
+    if not url:
+        return foreign_id
+    return format_html(
+        '{} <a href="{}" class="record-in-{}" target="_blank" rel="noopener noreferrer">'
+        "open in {}</a>",
+        foreign_id,
+        url,
+        system,
+        System(system).name,
+    )
 
 
 def history_table(events):
@@ -188,12 +223,14 @@ class LinkedRecordAdmin(admin.ModelAdmin):
         return format_html(
             "<dl class='link-details'><dt>PM id</dt><dd>{}</dd><dt>LA id</dt><dd>{}</dd>"
             "<dt>Reason</dt><dd>{}</dd><dt>Error code</dt><dd>{}</dd>"
+            "<dt>Failed in</dt><dd>{}</dd>"
             "<dt>Last synced</dt><dd>{}</dd><dt>Failed attempts</dt><dd>{}</dd>"
             "<dt>Next retry</dt><dd>{}</dd></dl>",
-            link.pm_id or "—",
-            link.la_id or "—",
+            foreign_id_with_link(link, System.PM),
+            foreign_id_with_link(link, System.LA),
             link.message or STATUS_MEANINGS[LinkStatus(link.status)],
             link.error_code or "—",
+            link.get_error_system_display() or "—",
             link.last_synced_at or "never",
             link.attempts,
             link.next_retry_at or "—",
@@ -205,6 +242,48 @@ class LinkedRecordAdmin(admin.ModelAdmin):
         if link is None:
             return "No sync attempts yet."
         return history_table(link.events.all()[:HISTORY_ROWS])
+
+
+def record_admin_url(record, view: str = "change") -> str:
+    opts = record._meta
+    args = [record.pk] if view == "change" else []
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+
+def health_bar(counts: health.RecordTypeCounts, *, can_resync: bool) -> dict:
+    """One record type's counts as bar segments in the badge colours, each linking to
+    the record list filtered by that state."""
+    changelist = record_admin_url(health.RECORD_MODELS[counts.record_type], "changelist")
+    segments = [
+        {
+            "status": state.status.value,
+            "label": state.status.label,
+            "count": state.count,
+            "percent": state.percent,
+            "background": BADGE_COLOURS[state.status][0],
+            "colour": BADGE_COLOURS[state.status][1],
+            "url": f"{changelist}?link_status={state.status.value}",
+        }
+        for state in counts.states
+    ]
+    return {
+        "value": counts.record_type.value,
+        "label": counts.record_type.label,
+        "total": counts.total,
+        "errors": counts.errors,
+        "segments": segments,
+        "show_resync": can_resync and counts.errors > 0,
+    }
+
+
+def health_error_row(link: Link) -> dict:
+    record = link.record
+    return {
+        "link": link,
+        "record": record,
+        "record_url": record_admin_url(record),
+        "link_url": reverse("admin:sync_link_change", args=[link.pk]),
+    }
 
 
 class SyncEventInline(admin.TabularInline):
@@ -272,6 +351,67 @@ class LinkAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        return [
+            path(
+                "health/",
+                self.admin_site.admin_view(self.health_view),
+                name="sync_health",
+            ),
+            path(
+                "health/resync-errors/",
+                self.admin_site.admin_view(self.resync_errors_view),
+                name="sync_health_resync_errors",
+            ),
+            *super().get_urls(),
+        ]
+
+    def health_view(self, request):
+        """Sync health: indicator counts per record type, the latest errors, the task
+        queue and when each system was last heard from. Aggregates only (sync.health)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        can_resync = has_resync_permission(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Sync health",
+            "opts": self.opts,
+            # The page is meant to be read in one screen; the breadcrumbs lead back.
+            "is_nav_sidebar_enabled": False,
+            "record_types": [
+                health_bar(counts, can_resync=can_resync) for counts in health.link_counts()
+            ],
+            "errors": [health_error_row(link) for link in health.latest_errors()],
+            "latest_errors_limit": health.LATEST_ERRORS,
+            "queue": health.queue_state(),
+            "systems": health.system_activity(),
+            "can_resync": can_resync,
+        }
+        return TemplateResponse(request, "admin/sync/health.html", context)
+
+    def resync_errors_view(self, request):
+        """The "Resync all errors" button of one record type: one UPDATE; the sweep
+        queues the links."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not has_resync_permission(request):
+            raise PermissionDenied
+        record_type = request.POST.get("record_type", "")
+        if record_type not in RecordType.values:
+            return HttpResponseBadRequest("Unknown record type.")
+        count = health.links_resync_errors(record_type=record_type)
+        label = RecordType(record_type).label.lower()
+        if count:
+            self.message_user(
+                request,
+                f"Resync requested for {count} {label} link{'s' if count != 1 else ''} "
+                "in error; they are queued within a minute.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, f"No {label} links are in error.", messages.INFO)
+        return redirect("admin:sync_health")
 
 
 @admin.register(SyncEvent)

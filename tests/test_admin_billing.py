@@ -87,3 +87,14 @@ def test_without_the_permission_the_action_is_not_offered(client, django_user_mo
     assert "send_for_billing" not in page
     assert TimeEntry.objects.get().billing_status == TimeEntry.BillingStatus.UNSENT
     assert response.status_code in (200, 302)
+
+
+def test_the_summary_shows_hours_and_money_to_two_places_on_every_database(admin_client):
+    entries = [
+        TimeEntryFactory(billable_hours=Decimal("1.50"), amount=Decimal("450.00")),
+        TimeEntryFactory(billable_hours=Decimal("2.50"), amount=Decimal("750.00")),
+    ]
+
+    totals = choose(admin_client, entries).context["summary"]["totals"]
+
+    assert (str(totals["hours"]), str(totals["amount"])) == ("4.00", "1200.00")

@@ -5,7 +5,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from sync.selectors import records_filter_by_link
 
-from .models import TimeEntry, Timekeeper
+from .models import TimeEntry, Timekeeper, round_hours, round_money
 
 SENDABLE = [TimeEntry.BillingStatus.UNSENT, TimeEntry.BillingStatus.ERROR]
 
@@ -46,6 +46,10 @@ def billing_summary(queryset: QuerySet[TimeEntry]) -> dict:
     totals = sendable.aggregate(
         entries=Count("pk"), hours=Sum("billable_hours"), amount=Sum("amount")
     )
+    for row in (*groups, totals):
+        # SQLite sums decimals without their scale ("4" for 4.00); show them as money.
+        row["hours"] = round_hours(row["hours"] or 0)
+        row["amount"] = round_money(row["amount"] or 0)
     return {
         "groups": groups,
         "totals": totals,

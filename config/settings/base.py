@@ -213,3 +213,26 @@ SANDBOX_LA_API_TOKEN = env("SANDBOX_LA_API_TOKEN", default="sandbox-la-token")
 SANDBOX_LA_WEBHOOK_SECRET = env("SANDBOX_LA_WEBHOOK_SECRET", default="sandbox-la-webhook-secret")
 SANDBOX_PM_WEBHOOK_SECRET = env("SANDBOX_PM_WEBHOOK_SECRET", default="sandbox-pm-hook-secret")
 PM_ACTION_TYPE_ID = env.int("PM_ACTION_TYPE_ID", default=1)
+
+# Where an admin opens a linked record's page in each system: a URL per record type,
+# with "{id}" standing for that system's id. The defaults are the sandbox's admin pages.
+PM_RECORD_URLS = {
+    "contact": env(
+        "PM_CONTACT_URL", default=f"{HUB_BASE_URL}/admin/sandbox_pm/participant/{{id}}/change/"
+    ),
+    "matter": env(
+        "PM_MATTER_URL", default=f"{HUB_BASE_URL}/admin/sandbox_pm/action/{{id}}/change/"
+    ),
+    "time_entry": env(
+        "PM_TIME_ENTRY_URL", default=f"{HUB_BASE_URL}/admin/sandbox_pm/timeentry/{{id}}/change/"
+    ),
+}
+LA_RECORD_URLS = {
+    "contact": env(
+        "LA_CONTACT_URL", default=f"{HUB_BASE_URL}/admin/sandbox_la/contact/{{id}}/change/"
+    ),
+    "matter": env("LA_MATTER_URL", default=f"{HUB_BASE_URL}/admin/sandbox_la/file/{{id}}/change/"),
+    "time_entry": env(
+        "LA_TIME_ENTRY_URL", default=f"{HUB_BASE_URL}/admin/sandbox_la/timeentry/{{id}}/change/"
+    ),
+}

@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 POLL_OVERLAP = timedelta(minutes=2)
 PENDING_TOO_LONG = timedelta(minutes=10)
+# Links queued by one sweep at most; the rest wait a minute for the next. After "resync
+# all errors" on tens of thousands of links this spreads the work instead of flooding
+# the queue at once.
+SWEEP_BATCH = 2000
 
 PM_EVENTS = {
     "ParticipantCreated": "participants",
@@ -198,7 +202,7 @@ def links_sweep() -> int:
         )
     ).filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
     count = 0
-    for link in due.only("pk", "status").iterator():
+    for link in due.order_by("next_retry_at", "pk").only("pk", "status")[:SWEEP_BATCH]:
         link_enqueue(link, message="Retry queued.")
         count += 1
     return count

@@ -1,0 +1,453 @@
+"""The sync health page, "Resync all errors", and links to a record in the other systems."""
+
+import datetime
+import uuid
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.models import Task
+
+from sync import health
+from sync.models import Link, LinkStatus, PollCursor, RecordType, WebhookReceipt
+from sync.services.changes import links_sweep
+from tests.factories import (
+    ContactFactory,
+    ContactLinkFactory,
+    MatterFactory,
+    MatterLinkFactory,
+    TimeEntryFactory,
+    TimeEntryLinkFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+HEALTH = "admin:sync_health"
+RESYNC_ERRORS = "admin:sync_health_resync_errors"
+LINK_FACTORIES = [ContactLinkFactory, MatterLinkFactory, TimeEntryLinkFactory]
+
+
+def staff_with(django_user_model, *codenames, username="staff"):
+    user = django_user_model.objects.create_user(username=username, password="pw", is_staff=True)
+    for codename in codenames:
+        app_label, name = codename.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=name)
+        )
+    return user
+
+
+def counts_of(record_type: str) -> dict[str, int]:
+    row = next(c for c in health.link_counts() if c.record_type == record_type)
+    return {state.status.value: state.count for state in row.states}
+
+
+def health_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(HEALTH))
+    assert response.status_code == 200
+    return len(queries)
+
+
+def links_of_every_kind(count: int) -> None:
+    """`count` links spread over the three record types and all five states."""
+    statuses = list(LinkStatus)
+    for n in range(count):
+        LINK_FACTORIES[n % 3](status=statuses[n % 5], message=f"Reason {n}", error_code="x")
+
+
+# Access -------------------------------------------------------------------------------
+
+
+def test_the_page_answers_for_staff_and_is_linked_from_the_index_and_the_link_list(
+    admin_client,
+):
+    response = admin_client.get(reverse(HEALTH))
+    assert response.status_code == 200
+    assert "Sync health" in response.content.decode()
+    health_url = reverse(HEALTH)
+    assert health_url in admin_client.get(reverse("admin:index")).content.decode()
+    assert health_url in admin_client.get(reverse("admin:sync_link_changelist")).content.decode()
+
+
+def test_an_anonymous_visitor_and_a_non_staff_user_are_sent_to_the_login(client, django_user_model):
+    response = client.get(reverse(HEALTH))
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+
+    client.force_login(django_user_model.objects.create_user(username="plain", password="pw"))
+    response = client.get(reverse(HEALTH))
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+
+
+def test_staff_who_may_not_view_links_are_refused(client, django_user_model):
+    client.force_login(staff_with(django_user_model, "contacts.view_contact"))
+    assert client.get(reverse(HEALTH)).status_code == 403
+
+
+def test_staff_who_may_view_links_see_the_page_without_the_resync_buttons(
+    client, django_user_model
+):
+    ContactLinkFactory(status=LinkStatus.ERROR)
+    client.force_login(staff_with(django_user_model, "sync.view_link"))
+    page = client.get(reverse(HEALTH)).content.decode()
+    assert "Latest errors" in page
+    assert "Resync all" not in page
+    assert reverse(RESYNC_ERRORS) not in page
+
+
+# Counts -------------------------------------------------------------------------------
+
+
+def test_it_counts_each_state_per_record_type_with_unlinked_records_as_unsynced():
+    for status in [LinkStatus.SYNCED, LinkStatus.SYNCED, LinkStatus.ERROR]:
+        ContactLinkFactory(status=status)
+    ContactLinkFactory(status=LinkStatus.UNSYNCED)
+    ContactFactory.create_batch(4)  # no link row yet
+    MatterLinkFactory(status=LinkStatus.PENDING)  # its client contact has no link
+    TimeEntryLinkFactory(status=LinkStatus.UNKNOWN)  # its matter and client have none
+
+    assert counts_of(RecordType.CONTACT) == {
+        "synced": 2,
+        "unsynced": 1 + 4 + 1 + 1,
+        "pending": 0,
+        "unknown": 0,
+        "error": 1,
+    }
+    assert counts_of(RecordType.MATTER) == {
+        "synced": 0,
+        "unsynced": 1,
+        "pending": 1,
+        "unknown": 0,
+        "error": 0,
+    }
+    assert counts_of(RecordType.TIME_ENTRY) == {
+        "synced": 0,
+        "unsynced": 0,
+        "pending": 0,
+        "unknown": 1,
+        "error": 0,
+    }
+
+
+def test_the_bars_use_the_badge_colours_and_link_to_the_filtered_record_list(admin_client):
+    ContactLinkFactory(status=LinkStatus.SYNCED)
+    ContactLinkFactory(status=LinkStatus.ERROR)
+    ContactFactory()
+
+    page = admin_client.get(reverse(HEALTH)).content.decode()
+
+    contacts = reverse("admin:contacts_contact_changelist")
+    for status, colour in [("synced", "#2e7d32"), ("unsynced", "#9e9e9e"), ("error", "#c62828")]:
+        assert (
+            f'<a href="{contacts}?link_status={status}" class="health-segment '
+            f'health-segment--{status}" title="{status.capitalize()}: 1" '
+            f'style="width: 33.33%; background: {colour}">' in page
+        )
+    assert "health-segment--pending" not in page  # nothing pending: no segment
+
+
+def test_the_latest_errors_show_message_code_system_time_and_the_record_link(admin_client):
+    link = ContactLinkFactory(
+        status=LinkStatus.ERROR,
+        message="Contact number 1001 is already assigned to Ann Holder.",
+        error_code="already_assigned",
+        error_system="la",
+    )
+    ContactLinkFactory(status=LinkStatus.SYNCED, message="Fine")
+
+    page = admin_client.get(reverse(HEALTH)).content.decode()
+
+    assert "Contact number 1001 is already assigned to Ann Holder." in page
+    assert "<code>already_assigned</code>" in page
+    assert "Legal Accounting" in page
+    assert f"{timezone.localtime(link.status_changed_at):%Y-%m-%d %H:%M:%S}" in page
+    assert reverse("admin:contacts_contact_change", args=[link.contact.pk]) in page
+    assert reverse("admin:sync_link_change", args=[link.pk]) in page
+    assert "Fine" not in page
+
+
+def test_only_the_newest_errors_are_listed():
+    old = timezone.now() - datetime.timedelta(days=1)
+    for n in range(health.LATEST_ERRORS + 5):
+        ContactLinkFactory(status=LinkStatus.ERROR, message=f"Error {n}")
+    Link.objects.filter(message="Error 0").update(status_changed_at=old)
+
+    errors = health.latest_errors()
+
+    assert len(errors) == health.LATEST_ERRORS
+    assert "Error 0" not in {link.message for link in errors}
+
+
+def test_it_shows_the_queue_depth_last_task_and_when_each_system_was_heard_from(admin_client):
+    get_broker().enqueue("a queued task")
+    get_broker().enqueue("another")
+    finished = timezone.now() - datetime.timedelta(minutes=3)
+    Task.objects.create(
+        id=uuid.uuid4().hex,
+        name="link-1",
+        func="sync.tasks.link_sync_task",
+        started=finished,
+        stopped=finished,
+        success=True,
+    )
+    polled = timezone.now() - datetime.timedelta(minutes=1)
+    PollCursor.objects.create(system="pm", resource="participants", last_success_at=polled)
+    PollCursor.objects.create(system="pm", resource="actions", last_success_at=finished)
+    WebhookReceipt.objects.create(system="la", event="contact.updated")
+
+    response = admin_client.get(reverse(HEALTH))
+
+    page = response.content.decode()
+    assert response.context["queue"].size == 2
+    assert "<tr><th>Queued tasks</th><td>2</td></tr>" in page
+    assert f"{timezone.localtime(finished):%Y-%m-%d %H:%M:%S}" in page
+    activity = {a.system.value: a for a in response.context["systems"]}
+    assert activity["pm"].last_poll_at == polled
+    assert activity["pm"].last_webhook_at is None
+    assert activity["la"].last_poll_at is None
+    assert activity["la"].last_webhook_at is not None
+
+
+def test_an_unreachable_broker_is_shown_not_raised(admin_client, monkeypatch):
+    class DownBroker:
+        def queue_size(self):
+            raise ConnectionError("Connection refused")
+
+        def get_stats(self, pattern):
+            raise ConnectionError("Connection refused")
+
+    monkeypatch.setattr(health, "get_broker", DownBroker)
+
+    response = admin_client.get(reverse(HEALTH))
+
+    assert response.status_code == 200
+    assert "Broker unreachable: ConnectionError: Connection refused" in response.content.decode()
+
+
+def test_the_page_costs_the_same_queries_at_3_and_30_links_and_with_many_unlinked(
+    admin_client,
+):
+    links_of_every_kind(3)
+    at_three = health_queries(admin_client)
+
+    links_of_every_kind(27)
+    ContactFactory.create_batch(40)
+    MatterFactory.create_batch(5)
+    TimeEntryFactory.create_batch(5)
+
+    assert health_queries(admin_client) == at_three
+    assert at_three <= 14, "the page should read aggregates only"
+
+
+# Resync all errors --------------------------------------------------------------------
+
+
+def test_resync_all_errors_turns_that_type_s_errors_pending_for_the_sweep(
+    admin_client, django_capture_on_commit_callbacks
+):
+    errors = [ContactLinkFactory(status=LinkStatus.ERROR, attempts=5) for _ in range(3)]
+    synced = ContactLinkFactory(status=LinkStatus.SYNCED)
+    matter_error = MatterLinkFactory(status=LinkStatus.ERROR, attempts=2)
+
+    response = admin_client.post(reverse(RESYNC_ERRORS), {"record_type": "contact"}, follow=True)
+
+    assert response.redirect_chain == [(reverse(HEALTH), 302)]
+    assert "Resync requested for 3 contact links in error" in response.content.decode()
+    for link in errors:
+        link.refresh_from_db()
+        assert (link.status, link.attempts, link.message, link.error_code) == (
+            LinkStatus.PENDING,
+            0,
+            "Resync requested for all errors.",
+            "",
+        )
+        assert link.next_retry_at <= timezone.now()
+    synced.refresh_from_db()
+    matter_error.refresh_from_db()
+    assert synced.status == LinkStatus.SYNCED
+    assert (matter_error.status, matter_error.attempts) == (LinkStatus.ERROR, 2)
+
+    with django_capture_on_commit_callbacks() as queued:
+        assert links_sweep() == 3
+    assert len(queued) == 3
+
+
+def test_resync_all_errors_is_one_update_whatever_the_number_of_errors(
+    django_assert_num_queries,
+):
+    for _ in range(40):
+        TimeEntryLinkFactory(status=LinkStatus.ERROR)
+
+    with django_assert_num_queries(1) as captured:
+        count = health.links_resync_errors(record_type=RecordType.TIME_ENTRY)
+
+    assert count == 40
+    assert captured.captured_queries[0]["sql"].lstrip().upper().startswith("UPDATE")
+    assert not Link.objects.filter(status=LinkStatus.ERROR).exists()
+
+
+def test_resync_all_errors_costs_the_same_queries_at_3_and_30_errors(admin_client):
+    def post_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.post(reverse(RESYNC_ERRORS), {"record_type": "matter"})
+        assert response.status_code == 302
+        return len(queries)
+
+    for _ in range(3):
+        MatterLinkFactory(status=LinkStatus.ERROR)
+    at_three = post_queries()
+    for _ in range(30):
+        MatterLinkFactory(status=LinkStatus.ERROR)
+    assert post_queries() == at_three
+
+
+def test_resync_all_errors_with_none_in_error_says_so(admin_client):
+    response = admin_client.post(reverse(RESYNC_ERRORS), {"record_type": "matter"}, follow=True)
+    assert "No matter links are in error." in response.content.decode()
+
+
+def test_resync_all_errors_refuses_without_the_permission(client, django_user_model):
+    link = ContactLinkFactory(status=LinkStatus.ERROR, attempts=3)
+    client.force_login(staff_with(django_user_model, "sync.view_link", "sync.change_link"))
+
+    assert client.post(reverse(RESYNC_ERRORS), {"record_type": "contact"}).status_code == 403
+
+    link.refresh_from_db()
+    assert (link.status, link.attempts) == (LinkStatus.ERROR, 3)
+
+
+def test_resync_all_errors_takes_only_a_post_with_a_known_record_type(admin_client):
+    ContactLinkFactory(status=LinkStatus.ERROR)
+    assert admin_client.get(reverse(RESYNC_ERRORS)).status_code == 405
+    assert admin_client.post(reverse(RESYNC_ERRORS), {"record_type": "x"}).status_code == 400
+    assert Link.objects.get().status == LinkStatus.ERROR
+
+
+def test_resync_all_errors_needs_the_csrf_token(django_user_model):
+    link = ContactLinkFactory(status=LinkStatus.ERROR)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(
+        django_user_model.objects.create_superuser(username="root", password="pw", email="r@x.t")
+    )
+
+    assert strict.post(reverse(RESYNC_ERRORS), {"record_type": "contact"}).status_code == 403
+    link.refresh_from_db()
+    assert link.status == LinkStatus.ERROR
+
+
+def test_the_button_shows_with_the_permission_and_only_where_there_are_errors(
+    client, django_user_model
+):
+    ContactLinkFactory(status=LinkStatus.ERROR)
+    ContactLinkFactory(status=LinkStatus.ERROR)
+    MatterLinkFactory(status=LinkStatus.SYNCED)
+    client.force_login(staff_with(django_user_model, "sync.view_link", "sync.resync_link"))
+
+    page = client.get(reverse(HEALTH)).content.decode()
+
+    assert "Resync all errors (2)" in page
+    assert '<input type="hidden" name="record_type" value="contact">' in page
+    assert '<input type="hidden" name="record_type" value="matter">' not in page
+
+
+# Links to the record in the other systems -------------------------------------------------
+
+
+def test_the_record_page_links_to_the_same_record_in_pm_and_la(admin_client, settings):
+    settings.PM_RECORD_URLS = {"matter": "https://pm.example.test/actions/{id}"}
+    settings.LA_RECORD_URLS = {"matter": "https://la.example.test/files/{id}/view"}
+    link = MatterLinkFactory(pm_id="113", la_id="77")
+
+    page = admin_client.get(reverse("admin:matters_matter_change", args=[link.matter.pk]))
+
+    content = page.content.decode()
+    assert 'href="https://pm.example.test/actions/113"' in content
+    assert 'href="https://la.example.test/files/77/view"' in content
+    assert "open in PM" in content and "open in LA" in content
+
+
+def test_without_a_url_or_a_foreign_id_only_the_id_is_shown(admin_client, settings):
+    settings.PM_RECORD_URLS = {}
+    settings.LA_RECORD_URLS = {"time_entry": "https://la.example.test/time/{id}"}
+    link = TimeEntryLinkFactory(pm_id="55", la_id=None)
+
+    content = admin_client.get(
+        reverse("admin:timekeeping_timeentry_change", args=[link.time_entry.pk])
+    ).content.decode()
+
+    assert "<dt>PM id</dt><dd>55</dd>" in content
+    assert "<dt>LA id</dt><dd>—</dd>" in content
+    assert "la.example.test" not in content
+
+
+def test_the_default_record_urls_are_the_sandbox_admin_pages(settings):
+    base = settings.HUB_BASE_URL
+    expected = {
+        "PM_RECORD_URLS": {
+            "contact": reverse("admin:sandbox_pm_participant_change", args=[7]),
+            "matter": reverse("admin:sandbox_pm_action_change", args=[7]),
+            "time_entry": reverse("admin:sandbox_pm_timeentry_change", args=[7]),
+        },
+        "LA_RECORD_URLS": {
+            "contact": reverse("admin:sandbox_la_contact_change", args=[7]),
+            "matter": reverse("admin:sandbox_la_file_change", args=[7]),
+            "time_entry": reverse("admin:sandbox_la_timeentry_change", args=[7]),
+        },
+    }
+    for name, paths in expected.items():
+        urls = getattr(settings, name)
+        assert {kind: url.replace("{id}", "7") for kind, url in urls.items()} == {
+            kind: f"{base}{path}" for kind, path in paths.items()
+        }
+
+
+def test_the_other_system_links_are_escaped(admin_client, settings):
+    settings.PM_RECORD_URLS = {"contact": 'https://pm.example.test/"><script>x()</script>/{id}'}
+    settings.LA_RECORD_URLS = {"contact": "https://la.example.test/c/{id}"}
+    link = ContactLinkFactory(pm_id="9", la_id='1"><script>alert(1)</script>')
+
+    content = admin_client.get(
+        reverse("admin:contacts_contact_change", args=[link.contact.pk])
+    ).content.decode()
+
+    assert "<script>x()" not in content and "<script>alert(1)" not in content
+    assert 'href="https://pm.example.test/&quot;&gt;&lt;script&gt;x()&lt;/script&gt;/9"' in content
+    assert 'href="https://la.example.test/c/1%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E"' in (
+        content
+    )
+    assert "1&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in content
+
+
+# Safety -------------------------------------------------------------------------------
+
+
+def test_names_and_messages_with_markup_are_escaped_on_the_health_and_record_pages(
+    admin_client,
+):
+    contact = ContactFactory(first_name="<script>alert('name')</script>", last_name="Evil")
+    link = ContactLinkFactory(
+        contact=contact,
+        status=LinkStatus.ERROR,
+        message="<script>alert('message')</script> clashes",
+        error_code="<b>code</b>",
+    )
+
+    pages = [
+        admin_client.get(reverse(HEALTH)).content.decode(),
+        admin_client.get(
+            reverse("admin:contacts_contact_change", args=[contact.pk])
+        ).content.decode(),
+        admin_client.get(reverse("admin:sync_link_changelist")).content.decode(),
+    ]
+
+    for page in pages:
+        assert "<script>alert(" not in page
+        assert "&lt;script&gt;alert(&#x27;message&#x27;)&lt;/script&gt; clashes" in page
+    assert "&lt;script&gt;alert(&#x27;name&#x27;)&lt;/script&gt;" in pages[0]
+    assert "&lt;b&gt;code&lt;/b&gt;" in pages[0]
+    assert reverse("admin:contacts_contact_change", args=[link.contact.pk]) in pages[0]
