@@ -11,7 +11,7 @@ def link_sync_task(link_id: int) -> bool:
 
 
 def webhook_receipt_task(receipt_id: int) -> None:
-    changes.webhook_receipt_process(receipt_id=receipt_id)
+    changes.webhook_receipt_handle(receipt_id=receipt_id)
 
 
 def poll_task() -> dict:

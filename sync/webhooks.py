@@ -3,7 +3,10 @@
 A request is accepted only with a valid HMAC-SHA256 signature of its raw body
 (`X-PM-Signature` / `X-LA-Signature`, "sha256=<hex>"): missing → 401, wrong → 403,
 and nothing is stored. Bodies over MAX_REQUEST_BODY_BYTES, bodies that are not a JSON
-object, and unknown events answer 400/413 and change nothing. An accepted event is
+object, unknown events, and events whose record ids are not the shape the system sends
+(PM: `ids`, a list of ids; LA: `data.id`, or `data.file` and `data.time_entries` for a
+billing) answer 400/413 and change nothing, so no receipt is stored that its task could
+only fail on. An accepted event is
 stored as a WebhookReceipt and processed by a task after the answer, so the sender
 never waits on PM or LA.
 """
@@ -47,6 +50,35 @@ def error(status: int, code: str, message: str, field: str | None = None) -> Jso
     )
 
 
+def _is_id(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value > 0
+    return isinstance(value, str) and value.isascii() and value.isdigit()
+
+
+def payload_problem(system: str, event: str, payload: dict) -> tuple[str, str] | None:
+    """(field, message) when a known event does not name its records as the system does."""
+    if system == System.PM:
+        ids = payload.get("ids")
+        if not isinstance(ids, list) or not ids or not all(map(_is_id, ids)):
+            return "ids", "ids must be a non-empty list of record ids."
+        return None
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        return "data", "data must be an object naming the records."
+    if event == "time_entries.billed":
+        entries = data.get("time_entries")
+        if not isinstance(entries, list) or not all(map(_is_id, entries)):
+            return "data.time_entries", "data.time_entries must be a list of ids."
+        if not _is_id(data.get("file")):
+            return "data.file", "data.file must be an id."
+    elif not _is_id(data.get("id")):
+        return "data.id", "data.id must be an id."
+    return None
+
+
 def receive(request, system: str):
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
@@ -66,6 +98,9 @@ def receive(request, system: str):
     event = payload.get("event")
     if not isinstance(event, str) or event not in KNOWN_EVENTS[system]:
         return error(400, "unknown_event", f"Unknown event {str(event)[:64]!r}.", field="event")
+    problem = payload_problem(system, event, payload)
+    if problem:
+        return error(400, "invalid_body", problem[1], field=problem[0])
     with transaction.atomic():
         receipt = WebhookReceipt.objects.create(system=system, event=event, payload=payload)
         transaction.on_commit(lambda: async_task("sync.tasks.webhook_receipt_task", receipt.pk))

@@ -4,11 +4,13 @@ Rules enforced here:
 - Each entry's prerequisites are checked, each failure its own message on the entry:
   the matter is in LA; the matter's File Reference equals LA's matter number; the
   timekeeper is in LA with the same email; the entry was not sent already.
-- Entries are claimed with one conditional UPDATE (unsent/error → queued), so two
+- Entries are claimed with a conditional UPDATE (unsent/error → queued), so two
   sends at once never both take an entry; LA's batch create dedupes on `external_id`
   (the PM time-entry id) and each request carries an idempotency key, so a send
   retried after a lost answer leaves exactly one entry in LA.
 - unsent → queued → sent (→ billed, when LA bills it); error with the reason.
+- Entries are claimed, checked and sent LA_BATCH_SIZE at a time, so a send of any size
+  keeps its memory and the size of its queries flat (benchmarks/backfill.py).
 """
 
 from __future__ import annotations
@@ -61,10 +63,18 @@ def _la_file_number(matter_link: Link, cache: dict) -> str:
     return cache[matter_link.la_id]
 
 
+def _link_of(record) -> Link | None:
+    """The record's link, read through `select_related` when the caller loaded it."""
+    try:
+        return record.link
+    except Link.DoesNotExist:
+        return None
+
+
 def time_entry_problems(entry: TimeEntry, caches: dict) -> list[str]:
     """Every unmet prerequisite of one entry, as messages a person can act on."""
     problems = []
-    matter_link = Link.objects.filter(matter_id=entry.matter_id).first()
+    matter_link = _link_of(entry.matter)
     if matter_link is None or not matter_link.la_id:
         reason = matter_link.message if matter_link and matter_link.message else "never synced"
         problems.append(f"matter not in LA ({reason})")
@@ -83,7 +93,7 @@ def time_entry_problems(entry: TimeEntry, caches: dict) -> list[str]:
 
 
 def _la_item(entry: TimeEntry, link: Link, caches: dict) -> dict:
-    matter_link = Link.objects.get(matter_id=entry.matter_id)
+    matter_link = _link_of(entry.matter)
     return {
         "file": int(matter_link.la_id),
         "fee_earner": int(_fee_earner(entry.timekeeper, caches["fee_earners"])),
@@ -132,50 +142,18 @@ def time_entries_send_for_billing(
         filters=filters or {},
         entry_count=len(ids),
     )
-    TimeEntry.objects.filter(pk__in=ids, billing_status__in=[Status.UNSENT, Status.ERROR]).update(
-        billing_status=Status.QUEUED, batch=batch
-    )
     results: dict[int, EntryResult] = {}
-    claimed = (
-        TimeEntry.objects.filter(pk__in=ids, batch=batch, billing_status=Status.QUEUED)
-        .select_related("matter", "timekeeper")
-        .order_by("pk")
-    )
     caches: dict = {"fee_earners": {}, "files": {}}
-    ready: list[tuple[TimeEntry, Link]] = []
-    for entry in claimed:
-        link = link_for(entry)
-        try:
-            problems = time_entry_problems(entry, caches)
-        except ConnectorError as error:
-            problems = [f"LA could not be asked: {error.message}"]
-        if problems:
-            results[entry.pk] = _fail(entry, link, "; ".join(problems), "prerequisite", "hub")
-        else:
-            ready.append((entry, link))
-    for start in range(0, len(ready), LA_BATCH_SIZE):
-        chunk = ready[start : start + LA_BATCH_SIZE]
-        items = [_la_item(entry, link, caches) for entry, link in chunk]
-        try:
-            answers = _create_in_la(items, key=f"billing-{batch.pk}-{start // LA_BATCH_SIZE}")
-        except ConnectorError as error:
-            message = f"LA did not take the entry: {error.message}. Send it again."
-            for entry, link in chunk:
-                results[entry.pk] = _fail(entry, link, message, error.code or error.kind, "la")
-            continue
-        for (entry, link), item, answer in zip(chunk, items, answers, strict=True):
-            if answer["status"] in ("created", "exists"):
-                results[entry.pk] = _sent(entry, link, item, str(answer["id"]))
-            else:
-                error = answer.get("error") or {}
-                message = error.get("message") or "LA refused the entry."
-                code = error.get("code") or "refused"
-                results[entry.pk] = _fail(entry, link, message, code, "la")
-    if len(results) < len(ids):
-        statuses = dict(TimeEntry.objects.filter(pk__in=ids).values_list("pk", "billing_status"))
-        for pk in ids:
+    for start in range(0, len(ids), LA_BATCH_SIZE):
+        chunk = ids[start : start + LA_BATCH_SIZE]
+        results.update(_send_chunk(chunk, batch, caches, key=f"billing-{batch.pk}-{start}"))
+    skipped = [pk for pk in ids if pk not in results]
+    for start in range(0, len(skipped), LA_BATCH_SIZE):
+        chunk = skipped[start : start + LA_BATCH_SIZE]
+        statuses = dict(TimeEntry.objects.filter(pk__in=chunk).values_list("pk", "billing_status"))
+        for pk in chunk:
             message = ALREADY_QUEUED if statuses.get(pk) == Status.QUEUED else ALREADY_SENT
-            results.setdefault(pk, EntryResult(pk, SKIPPED, message))
+            results[pk] = EntryResult(pk, SKIPPED, message)
     BillingBatch.objects.filter(pk=batch.pk).update(
         sent_count=sum(r.status == Status.SENT for r in results.values()),
         error_count=sum(r.status == Status.ERROR for r in results.values()),
@@ -184,35 +162,93 @@ def time_entries_send_for_billing(
     return batch, [results[pk] for pk in ids]
 
 
-def _sent(entry: TimeEntry, link: Link, item: dict, la_id: str) -> EntryResult:
+def _send_chunk(ids: list[int], batch: BillingBatch, caches: dict, *, key: str) -> dict:
+    """Claim, check and send up to LA_BATCH_SIZE entries as one LA batch."""
+    TimeEntry.objects.filter(pk__in=ids, billing_status__in=[Status.UNSENT, Status.ERROR]).update(
+        billing_status=Status.QUEUED, batch=batch
+    )
+    claimed = (
+        TimeEntry.objects.filter(pk__in=ids, batch=batch, billing_status=Status.QUEUED)
+        .select_related("matter__link", "timekeeper", "link")
+        .order_by("pk")
+    )
+    results: dict[int, EntryResult] = {}
+    ready: list[tuple[TimeEntry, Link]] = []
+    for entry in claimed:
+        link = _link_of(entry) or link_for(entry)
+        try:
+            problems = time_entry_problems(entry, caches)
+        except ConnectorError as error:
+            problems = [f"LA could not be asked: {error.message}"]
+        if problems:
+            results[entry.pk] = _fail(entry, link, "; ".join(problems), "prerequisite", "hub")
+        else:
+            ready.append((entry, link))
+    if not ready:
+        return results
+    items = [_la_item(entry, link, caches) for entry, link in ready]
+    try:
+        answers = _create_in_la(items, key=key)
+    except ConnectorError as error:
+        message = f"LA did not take the entry: {error.message}. Send it again."
+        for entry, link in ready:
+            results[entry.pk] = _fail(entry, link, message, error.code or error.kind, "la")
+        return results
+    sent = []
+    for (entry, link), item, answer in zip(ready, items, answers, strict=True):
+        if answer["status"] in ("created", "exists"):
+            sent.append((entry, link, item, str(answer["id"])))
+        else:
+            error = answer.get("error") or {}
+            message = error.get("message") or "LA refused the entry."
+            code = error.get("code") or "refused"
+            results[entry.pk] = _fail(entry, link, message, code, "la")
+    results.update(_sent(sent))
+    return results
+
+
+def _sent(sent: list[tuple[TimeEntry, Link, dict, str]]) -> dict[int, EntryResult]:
+    """Mark the entries LA took as sent: what they share in one query per table, each
+    link's LA id and snapshot in one more."""
+    if not sent:
+        return {}
     now = timezone.now()
-    TimeEntry.objects.filter(pk=entry.pk).update(billing_status=Status.SENT, sent_at=now)
-    snapshot = {
-        "date": item["date"],
-        "description": item["description"],
-        "billable_hours": item["hours"],
-        "rate": item["rate"],
-        "amount": item["amount"],
-        "billing_behaviour": item["billing_behaviour"],
-        "billed": False,
-    }
-    Link.objects.filter(pk=link.pk).update(
-        la_id=la_id,
+    TimeEntry.objects.filter(pk__in=[entry.pk for entry, *_ in sent]).update(
+        billing_status=Status.SENT, sent_at=now
+    )
+    Link.objects.filter(pk__in=[link.pk for _entry, link, *_ in sent]).update(
         status=LinkStatus.SYNCED,
         error_code="",
         error_system="",
         message="Sent to LA for billing.",
         last_synced_at=now,
         status_changed_at=now,
-        la_snapshot=snapshot,
-        la_hash=snapshot_hash(snapshot),
         attempts=0,
     )
-    link_event(
-        link,
-        direction=SyncEvent.Direction.PM_TO_LA,
-        action="send_for_billing",
-        outcome=SyncEvent.Outcome.SUCCESS,
-        message=f"Sent to LA as time entry {la_id}.",
+    for _entry, link, item, la_id in sent:
+        snapshot = {
+            "date": item["date"],
+            "description": item["description"],
+            "billable_hours": item["hours"],
+            "rate": item["rate"],
+            "amount": item["amount"],
+            "billing_behaviour": item["billing_behaviour"],
+            "billed": False,
+        }
+        Link.objects.filter(pk=link.pk).update(
+            la_id=la_id, la_snapshot=snapshot, la_hash=snapshot_hash(snapshot)
+        )
+    SyncEvent.objects.bulk_create(
+        SyncEvent(
+            link=link,
+            direction=SyncEvent.Direction.PM_TO_LA,
+            action="send_for_billing",
+            outcome=SyncEvent.Outcome.SUCCESS,
+            message=f"Sent to LA as time entry {la_id}.",
+        )
+        for _entry, link, _item, la_id in sent
     )
-    return EntryResult(entry.pk, Status.SENT, "Sent to LA for billing.", la_id)
+    return {
+        entry.pk: EntryResult(entry.pk, Status.SENT, "Sent to LA for billing.", la_id)
+        for entry, _link, _item, la_id in sent
+    }

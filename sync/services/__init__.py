@@ -50,6 +50,11 @@ def link_enqueue(link: Link, *, message: str = "Sync queued.") -> None:
     if collected is not None:
         collected.append(link_id)
         return
+    link_task_queue(link_id)
+
+
+def link_task_queue(link_id: int) -> None:
+    """Queue the sync task of a link already marked pending, once the transaction commits."""
     transaction.on_commit(
         lambda: async_task("sync.tasks.link_sync_task", link_id, task_name=f"link-{link_id}")
     )

@@ -19,13 +19,22 @@ from sync.connectors import la_client, pm_client
 from sync.connectors.base import ConnectorError
 from sync.models import Link, LinkStatus, PollCursor, System, WebhookReceipt
 
-from . import contacts, link_enqueue, matters, time_entries
+from . import (
+    contacts,
+    link_enqueue,
+    link_sync,
+    link_task_queue,
+    links_collected,
+    matters,
+    time_entries,
+)
 from .engine import SyncBlocked
 from .timekeepers import pm_user_participants, timekeepers_refresh
 
 logger = logging.getLogger(__name__)
 
 POLL_OVERLAP = timedelta(minutes=2)
+INGEST_PAGE_SIZE = 200
 PENDING_TOO_LONG = timedelta(minutes=10)
 # Links queued by one sweep at most; the rest wait a minute for the next. After "resync
 # all errors" on tens of thousands of links this spreads the work instead of flooding
@@ -122,6 +131,27 @@ def webhook_receipt_process(*, receipt_id: int) -> None:
     WebhookReceipt.objects.filter(pk=receipt_id).update(processed_at=timezone.now(), error="")
 
 
+def webhook_receipt_handle(*, receipt_id: int) -> None:
+    """The receipt task: process the receipt, then sync the one record it changed right
+    here rather than queue a task for it — a broker hop less between an edit in one
+    system and the other system (benchmarks/propagation.py). A receipt that changed
+    several records queues a task for each, so they spread over the workers."""
+    changed: list[int] = []
+    try:
+        with links_collected() as changed:
+            webhook_receipt_process(receipt_id=receipt_id)
+    except Exception:
+        for link_id in dict.fromkeys(changed):
+            link_task_queue(link_id)
+        raise
+    unique = list(dict.fromkeys(changed))
+    if len(unique) == 1:
+        link_sync(link_id=unique[0])
+        return
+    for link_id in unique:
+        link_task_queue(link_id)
+
+
 def _cursor(system: str, resource: str) -> PollCursor:
     cursor, _ = PollCursor.objects.get_or_create(system=system, resource=resource)
     return cursor
@@ -132,15 +162,23 @@ def _poll(system: str, resource: str, read, firm_people: set[str]) -> int:
     started = timezone.now()
     since = cursor.modified_since - POLL_OVERLAP if cursor.modified_since else None
     seen = 0
+    page: list[dict] = []  # PM time entries, taken in a page at a time
     try:
         for raw in read(since):
             seen += 1
-            if system == System.PM:
+            if system == System.PM and resource == "timeentries":
+                page.append(raw)
+                if len(page) == INGEST_PAGE_SIZE:
+                    time_entries.time_entries_ingest(raws=page)
+                    page = []
+            elif system == System.PM:
                 pm_record_seen(resource, raw, firm_people=firm_people)
             elif resource == "contacts":
                 la_contact_seen(raw)
             else:
                 time_entries.la_time_entry_seen(raw=raw)
+        if page:
+            time_entries.time_entries_ingest(raws=page)
     except ConnectorError as error:
         PollCursor.objects.filter(pk=cursor.pk).update(
             last_error=error.message, last_error_at=timezone.now()
@@ -191,7 +229,8 @@ def poll_all() -> dict[str, int]:
 
 
 def links_sweep() -> int:
-    """Re-queue links whose retry time has come, or that sat pending too long."""
+    """Re-queue links whose retry time has come, or that sat pending too long; links a
+    dead worker left dirty; and matters that waited for a client now synced."""
     now = timezone.now()
     due = Link.objects.filter(
         Q(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN], next_retry_at__lte=now)
@@ -199,6 +238,15 @@ def links_sweep() -> int:
             status=LinkStatus.PENDING,
             next_retry_at__isnull=True,
             status_changed_at__lt=now - PENDING_TOO_LONG,
+        )
+        # A change arrived while another worker held the link, and that worker died
+        # before running again (its lease has expired): no task will come for it.
+        | Q(dirty=True)
+        # Its backoff grew while the client was busy; the client is synced now.
+        | Q(
+            status=LinkStatus.PENDING,
+            error_code="client_pending",
+            matter__client__link__status=LinkStatus.SYNCED,
         )
     ).filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
     count = 0

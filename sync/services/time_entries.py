@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -28,6 +29,8 @@ from timekeeping.models import TimeEntry, Timekeeper
 
 from .engine import SyncBlocked, remote_changed
 from .timekeepers import timekeepers_refresh
+
+logger = logging.getLogger(__name__)
 
 CHANGED_AFTER_SENDING = "changed after sending; correct it in Legal Accounting"
 SENT_STATUSES = {TimeEntry.BillingStatus.SENT, TimeEntry.BillingStatus.BILLED}
@@ -46,7 +49,11 @@ ENTRY_FIELDS = [
 def _matter_for(pm_action_id) -> Matter:
     from .changes import pm_record_seen
 
-    link = Link.objects.filter(record_type=RecordType.MATTER, pm_id=str(pm_action_id)).first()
+    link = (
+        Link.objects.select_related("matter")
+        .filter(record_type=RecordType.MATTER, pm_id=str(pm_action_id))
+        .first()
+    )
     if link is None:
         raw = pm_client().get("actions", str(pm_action_id))
         link = pm_record_seen("actions", raw, firm_people=set()) if raw else None
@@ -131,6 +138,76 @@ def time_entry_ingest(*, raw: dict) -> Link:
             )
     link.refresh_from_db()
     return link
+
+
+def time_entries_ingest(*, raws: list[dict]) -> None:
+    """Bring a page of PM time entries into the hub, as `time_entry_ingest` does one.
+
+    Entries new to the hub whose matter and timekeeper it already knows are created
+    together, in a few queries for the whole page (a firm's first poll reads years of
+    time). The others go one by one: known entries follow the correction rule, and an
+    entry whose matter or timekeeper must be fetched first fetches it. If another
+    worker took some of the page meanwhile, the whole page goes one by one."""
+    by_id = {str(raw["id"]): raw for raw in raws}
+    known = set(
+        Link.objects.filter(record_type=RecordType.TIME_ENTRY, pm_id__in=list(by_id)).values_list(
+            "pm_id", flat=True
+        )
+    )
+    fresh = {
+        pm_id: pm_mapping.time_entry_from_pm(raw)
+        for pm_id, raw in by_id.items()
+        if pm_id not in known
+    }
+    matters = dict(
+        Link.objects.filter(
+            record_type=RecordType.MATTER,
+            pm_id__in={str(values["action"]) for values in fresh.values()},
+        ).values_list("pm_id", "matter_id")
+    )
+    timekeepers = dict(
+        Timekeeper.objects.filter(
+            pm_user_id__in={str(values["owner"]) for values in fresh.values()}
+        ).values_list("pm_user_id", "pk")
+    )
+    ready = {
+        pm_id: values
+        for pm_id, values in fresh.items()
+        if matters.get(str(values["action"])) and str(values["owner"]) in timekeepers
+    }
+    if ready:
+        try:
+            with transaction.atomic():
+                entries = TimeEntry.objects.bulk_create(
+                    TimeEntry(
+                        matter_id=matters[str(values["action"])],
+                        timekeeper_id=timekeepers[str(values["owner"])],
+                        **{name: values[name] for name in ENTRY_FIELDS},
+                    )
+                    for values in ready.values()
+                )
+                snapshots = [_jsonable(values) for values in ready.values()]
+                Link.objects.bulk_create(
+                    Link(
+                        record_type=RecordType.TIME_ENTRY,
+                        time_entry=entry,
+                        pm_id=pm_id,
+                        pm_snapshot=snapshot,
+                        pm_hash=snapshot_hash(snapshot),
+                        status=LinkStatus.UNSYNCED,
+                        message="Recorded in PM; not sent for billing yet.",
+                    )
+                    for pm_id, entry, snapshot in zip(ready, entries, snapshots, strict=True)
+                )
+        except IntegrityError:
+            ready = {}
+    for pm_id, raw in by_id.items():
+        if pm_id in ready:
+            continue
+        try:
+            time_entry_ingest(raw=raw)
+        except SyncBlocked as blocked:
+            logger.warning("PM time entry %s not taken in: %s", pm_id, blocked.message)
 
 
 def la_time_entry_seen(*, raw: dict) -> Link | None:
