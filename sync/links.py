@@ -16,13 +16,16 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
 from .connectors.base import ConnectorError, ErrorKind
 from .models import RECORD_FIELDS, Link, LinkStatus, RecordType, SyncEvent
 
-LEASE_SECONDS = 300
+# A little longer than django-q2 lets a task run: a worker killed mid-sync frees its
+# links this long after it took them, and no live task can outlast its lease.
+LEASE_SECONDS = settings.Q_CLUSTER["timeout"] + 30
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 3600
 
