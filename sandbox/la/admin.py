@@ -64,11 +64,12 @@ class ServiceSavedAdmin(admin.ModelAdmin):
     """Saves through a service; the admin goes on with `obj` (messages, redirects), so
     the saved record's state is copied onto it."""
 
+    # Each subclass names the services that create and change its records.
     def service_create(self, data: dict):
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define service_create()")
 
     def service_update(self, obj, data: dict):
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define service_update()")
 
     def save_model(self, request, obj, form, change):
         data = form.changes()
