@@ -75,7 +75,7 @@ class RecordAdapter:
 
     record_type: str
     fields: tuple[SharedField, ...]
-    create_in_pm: bool = True
+    la_pm_id_field: str = ""  # where LA keeps the PM id ("pm_contact_id", "pm_matter_id")
 
     def hub_values(self, record) -> dict[str, Any]:
         return {f.name: getattr(record, f.name) for f in self.fields}
@@ -102,8 +102,6 @@ class RecordAdapter:
     def la_find(self, link: Link, record) -> Remote | None: ...
     def la_create(self, values: dict, link: Link, record) -> Remote: ...
     def la_update(self, remote: Remote, changes: dict) -> Remote: ...
-
-    la_pm_id_field: str = ""
 
     def la_remember_pm_id(self, remote: Remote, pm_id: str) -> None:
         """Tell LA the PM id of its record, so LA keeps the foreign id too."""
@@ -150,7 +148,7 @@ def record_sync(adapter: RecordAdapter, link_id: int) -> bool:
     # Still changing after MAX_ROUNDS: let go and queue it rather than hold the worker.
     link_lease_drop(link_id, token)
     link = Link.objects.get(pk=link_id)
-    from sync.services import link_enqueue
+    from sync.services import link_enqueue  # the package imports this module first
 
     link_enqueue(link, message="Changed again while syncing; sync queued.")
     return True
