@@ -204,15 +204,14 @@ class _ThreadProfile:
 
 
 PROFILE_BUCKETS = [
-    ("waiting on the server (socket)", ("socket", "_ssl", "select", "poll")),
-    ("database driver", ("sqlite3", "psycopg")),
+    ("waiting on the server (socket)", ("_socket.socket", "/socket.py:")),
+    ("database driver", ("sqlite3", "SQLiteCursorWrapper", "psycopg")),
     ("Django ORM", ("/django/db/",)),
-    ("requests / urllib3 / http.client", ("/requests/", "/urllib3/", "/http/client", "email")),
+    ("requests / urllib3 / http.client", ("/requests/", "/urllib3/", "/http/client", "/email/")),
     ("json", ("/json/",)),
-    ("hub code (sync, contacts, matters, timekeeping)", ("/sync/", "/contacts/", "/matters/")),
-    ("hub code (sync, contacts, matters, timekeeping)", ("/timekeeping/",)),
+    ("hub code", ("/sync/", "/contacts/", "/matters/", "/timekeeping/")),
     ("Django other", ("/django/",)),
-    ("thread waits (locks, queues)", ("lock", "acquire", "wait")),
+    ("thread waits (locks, queues)", ("_thread.lock", "/threading.py:", "/queue.py:")),
 ]
 
 

@@ -104,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     common_arguments(parser)
     options = parser.parse_args(argv)
 
-    stack = Stack("propagation", postgres=options.postgres, redis=options.redis)
-    stack.workers = options.workers
-    stack.env["Q_WORKERS"] = str(options.workers)
+    stack = Stack(
+        "propagation", postgres=options.postgres, redis=options.redis, workers=options.workers
+    )
     with stack:
         stack.create()
         stack.seed(

@@ -418,9 +418,13 @@ def main(argv: list[str] | None = None) -> int:
     common_arguments(parser)
     options = parser.parse_args(argv)
 
-    stack = Stack("soak", postgres=options.postgres, redis=options.redis, http_timeout=HTTP_TIMEOUT)
-    stack.workers = options.workers
-    stack.env["Q_WORKERS"] = str(options.workers)
+    stack = Stack(
+        "soak",
+        postgres=options.postgres,
+        redis=options.redis,
+        workers=options.workers,
+        http_timeout=HTTP_TIMEOUT,
+    )
     timeline: list[tuple[float, str]] = []
     with stack:
         stack.create()
