@@ -240,7 +240,7 @@ def links_sweep() -> int:
             status_changed_at__lt=now - PENDING_TOO_LONG,
         )
         # A change arrived while another worker held the link, and that worker died
-        # before running again (its lease has expired): no task will come for it.
+        # (or gave up) before running again: no task will come for it.
         | Q(dirty=True)
         # Its backoff grew while the client was busy; the client is synced now.
         | Q(
@@ -250,7 +250,13 @@ def links_sweep() -> int:
         )
     ).filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
     count = 0
-    for link in due.order_by("next_retry_at", "pk").only("pk", "status")[:SWEEP_BATCH]:
+    for link in due.order_by("next_retry_at", "pk").only("pk", "status", "dirty")[:SWEEP_BATCH]:
+        if link.dirty:
+            # The task queued now is the run the dead holder owed: take back its lease
+            # and the flag, or every sweep would queue the link again until it runs.
+            Link.objects.filter(pk=link.pk).filter(
+                Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+            ).update(dirty=False, lease_token=None, lease_expires_at=None)
         link_enqueue(link, message="Retry queued.")
         count += 1
     return count
