@@ -16,7 +16,15 @@ import random
 import sys
 import time
 
-from harness import Stack, common_arguments, machine, median, print_table, write_results
+from harness import (
+    Stack,
+    common_arguments,
+    machine,
+    median,
+    print_table,
+    result_label,
+    write_results,
+)
 
 BATCH = 2000
 # Share of contacts per Link Indicator state; the rest have no link row (unsynced).
@@ -209,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         "constant_query_count": constant,
         "statuses": sorted(statuses),
     }
-    write_results("admin_at_scale", stack.db_label, data, options.results_dir)
+    write_results("admin_at_scale", result_label(stack, options), data, options.results_dir)
     return 0 if statuses == {200} else 1
 
 

@@ -227,14 +227,18 @@ def profile_summary(stats: pstats.Stats, top: int = 20) -> dict:
                 buckets[label] += tottime
                 break
         else:
-            buckets["other Python"] += tottime
-    stream = io.StringIO()
-    stats.stream = stream
-    stats.sort_stats("cumulative").print_stats(top)
+            buckets["built-ins and other Python (mostly called by the ORM)"] += tottime
+    listings = {}
+    for order in ("cumulative", "tottime"):
+        stream = io.StringIO()
+        stats.stream = stream
+        stats.sort_stats(order).print_stats(top)
+        listings[order] = stream.getvalue().replace(str(ROOT) + "/", "")
     return {
         "own_seconds_by_kind": {k: round(v, 2) for k, v in buckets.most_common()},
         "profiled_seconds": round(total, 2),
-        "top_cumulative": stream.getvalue().replace(str(ROOT) + "/", ""),
+        "top_cumulative": listings["cumulative"],
+        "top_own_time": listings["tottime"],
     }
 
 
@@ -504,7 +508,6 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="profile the engine with cProfile (slows it; the figures are marked profiled)",
     )
-    parser.add_argument("--label", default="", help="suffix for the result file name")
     common_arguments(parser)
     options = parser.parse_args(argv)
 
@@ -674,9 +677,7 @@ def report(options, facts, engine, floor, log: CallLog, units) -> int:
         print("\nWhere the engine's time goes (own time, all threads):")
         for kind, secs in data["profile"]["own_seconds_by_kind"].items():
             print(f"  {kind:50s} {secs:8.2f} s")
-    label = ("postgres" if options.postgres else "sqlite") + (
-        f"-{options.label}" if options.label else ""
-    )
+    label = "-".join(p for p in ("postgres" if options.postgres else "sqlite", options.label) if p)
     write_results("backfill", label, data, options.results_dir)
     if not converged:
         print("The backfill did not converge: see 'check'.", file=sys.stderr)

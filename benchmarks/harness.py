@@ -585,6 +585,12 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--results-dir", type=Path, default=None, help=f"where to write JSON ({RESULTS_DIR})"
     )
+    parser.add_argument("--label", default="", help="a suffix for the result file's name")
+
+
+def result_label(stack: Stack, options, *extra: str) -> str:
+    """`sqlite` or `postgres`, then any extra parts and `--label`, joined by dashes."""
+    return "-".join(part for part in (stack.db_label, *extra, options.label) if part)
 
 
 # Entry points of the processes a stack starts

@@ -30,6 +30,7 @@ from harness import (
     median,
     percentile,
     print_table,
+    result_label,
     wait_for,
     write_results,
 )
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "latencies_seconds": sorted(round(v, 3) for v in values),
         "lost_pm_ids": lost,
     }
-    label = stack.db_label + ("-redis" if options.redis else "")
+    label = result_label(stack, options, "redis" if options.redis else "")
     write_results("propagation", label, data, options.results_dir)
     return 1 if lost else 0
 

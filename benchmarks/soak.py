@@ -29,7 +29,7 @@ import threading
 import time
 from collections import Counter
 
-from harness import Stack, common_arguments, machine, print_table, write_results
+from harness import Stack, common_arguments, machine, print_table, result_label, write_results
 
 FAULTS = {
     "error_rate": 0.05,
@@ -560,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if problems:
         data["qcluster_log_tail"] = worker_log
-    label = stack.db_label + ("-redis" if options.redis else "")
+    label = result_label(stack, options, "redis" if options.redis else "")
     write_results("soak", label, data, options.results_dir)
     return 1 if problems else 0
 

@@ -20,7 +20,7 @@ import sys
 import time
 
 import requests
-from harness import Stack, common_arguments, machine, print_table, write_results
+from harness import Stack, common_arguments, machine, print_table, result_label, write_results
 
 SECRETS = {"pm": "sandbox-pm-hook-secret", "la": "sandbox-la-webhook-secret"}
 HEADERS = {"pm": "X-PM-Signature", "la": "X-LA-Signature"}
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         "good_request_afterwards": alive,
         "passed": passed,
     }
-    write_results("webhook_fuzz", stack.db_label, data, options.results_dir)
+    write_results("webhook_fuzz", result_label(stack, options), data, options.results_dir)
     return 0 if passed else 1
 
 
