@@ -70,19 +70,24 @@ def link_lease_acquire(link_id: int) -> uuid.UUID | None:
     return None
 
 
-def link_lease_release(link_id: int, token: uuid.UUID) -> bool:
-    """Let go of the link; False when a change arrived meanwhile: run once more.
+def link_lease_release(link_id: int, token: uuid.UUID, outcome: dict | None = None) -> bool:
+    """Let go of the link, writing the attempt's `outcome` fields in the same statement;
+    False when a change arrived meanwhile: run once more.
 
-    The lease is then kept (renewed) for that run. A lease that expired and was taken by
-    another worker is not ours any more: answer True and leave it to its new holder.
+    The outcome is then written and the lease kept (renewed) for that run. A lease that
+    expired and was taken by another worker is not ours any more: write nothing, answer
+    True and leave the link to its new holder, whose outcome is the newer one.
     """
+    outcome = outcome or {}
     released = Link.objects.filter(pk=link_id, lease_token=token, dirty=False).update(
-        lease_token=None, lease_expires_at=None
+        lease_token=None, lease_expires_at=None, **outcome
     )
     if released:
         return True
     renewed = Link.objects.filter(pk=link_id, lease_token=token).update(
-        dirty=False, lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS)
+        dirty=False,
+        lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS),
+        **outcome,
     )
     return not renewed
 
@@ -134,7 +139,10 @@ def link_succeeded(
     pm_snapshot: dict | None,
     la_snapshot: dict | None,
     message: str = "",
-) -> None:
+    lease: uuid.UUID | None = None,
+) -> bool:
+    """Record a successful sync with both snapshots. Given the `lease` it was made under,
+    it also lets go of the link (see `link_lease_release`, whose answer it returns)."""
     now = timezone.now()
     fields = {
         "status": LinkStatus.SYNCED,
@@ -151,13 +159,17 @@ def link_succeeded(
     }
     if link.status != LinkStatus.SYNCED:
         fields["status_changed_at"] = now
-    Link.objects.filter(pk=link.pk).update(**fields)
+    done = _link_write(link, fields, lease)
     for name, value in fields.items():
         setattr(link, name, value)
+    return done
 
 
-def link_failed(link: Link, error: ConnectorError | str, *, code: str = "") -> None:
-    """Record a failed attempt on the link: the indicator, the reason, the next retry."""
+def link_failed(
+    link: Link, error: ConnectorError | str, *, code: str = "", lease: uuid.UUID | None = None
+) -> bool:
+    """Record a failed attempt on the link: the indicator, the reason, the next retry.
+    Given the `lease`, it also lets go of the link, as `link_succeeded` does."""
     now = timezone.now()
     if isinstance(error, ConnectorError):
         status = STATUS_FOR_KIND[error.kind]
@@ -180,10 +192,18 @@ def link_failed(link: Link, error: ConnectorError | str, *, code: str = "") -> N
     }
     if link.status != status:
         fields["status_changed_at"] = now
-    Link.objects.filter(pk=link.pk).update(attempts=F("attempts") + 1, **fields)
+    done = _link_write(link, {**fields, "attempts": F("attempts") + 1}, lease)
     for name, value in fields.items():
         setattr(link, name, value)
     link.attempts = attempts
+    return done
+
+
+def _link_write(link: Link, fields: dict, lease: uuid.UUID | None) -> bool:
+    if lease is not None:
+        return link_lease_release(link.pk, lease, fields)
+    Link.objects.filter(pk=link.pk).update(**fields)
+    return True
 
 
 def link_mark_error(link: Link, *, code: str, system: str, message: str, **fields) -> None:

@@ -10,21 +10,15 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from sync.links import link_for, link_mark_pending
-from sync.models import Link, RecordType
+from sync.models import Link
 
-from . import contacts, matters
-from .engine import record_sync
-
-ADAPTERS = {
-    RecordType.CONTACT: contacts.ADAPTER,
-    RecordType.MATTER: matters.ADAPTER,
-}
+from . import contacts, matters  # noqa: F401  (they register their adapters)
+from .engine import Seen, record_sync
 
 
 def link_sync(*, link_id: int) -> bool:
     """Sync one link now (in this process). False if another worker holds it."""
-    record_type = Link.objects.values_list("record_type", flat=True).get(pk=link_id)
-    return record_sync(ADAPTERS[record_type], link_id)
+    return record_sync(link_id)
 
 
 _collected: ContextVar[list[int] | None] = ContextVar("collected_links", default=None)
@@ -45,7 +39,21 @@ def links_collected() -> Iterator[list[int]]:
 def link_enqueue(link: Link, *, message: str = "Sync queued.") -> None:
     """Mark the link pending and queue its sync once the current transaction commits."""
     link_mark_pending(link, message)
-    link_id = link.pk
+    link_queue(link.pk)
+
+
+def link_seen_queue(link: Link, seen: Seen, *, message: str) -> None:
+    """Queue the sync of a record taken in from PM or LA, if it needs one: a changed
+    record's link is marked pending first; a new one was made pending already."""
+    if seen is Seen.CHANGED:
+        link_enqueue(link, message=message)
+    elif seen is Seen.NEW:
+        link_queue(link.pk)
+
+
+def link_queue(link_id: int) -> None:
+    """Queue the sync of a link already marked pending (collected inside
+    `links_collected`, otherwise a task once the transaction commits)."""
     collected = _collected.get()
     if collected is not None:
         collected.append(link_id)

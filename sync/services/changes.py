@@ -22,6 +22,7 @@ from sync.models import Link, LinkStatus, PollCursor, System, WebhookReceipt
 from . import (
     contacts,
     link_enqueue,
+    link_seen_queue,
     link_sync,
     link_task_queue,
     links_collected,
@@ -71,23 +72,32 @@ def pm_record_seen(resource: str, raw: dict, *, firm_people: set[str]) -> Link |
     if resource == "participants":
         if str(raw["id"]) in firm_people:
             return None
-        link, changed = contacts.contact_ingest(system="pm", remote=contacts.pm_remote(raw))
+        link, seen = contacts.contact_ingest(system="pm", remote=contacts.pm_remote(raw))
     else:
         try:
-            link, changed = matters.matter_ingest(remote=matters.pm_remote(raw))
+            link, seen = matters.matter_ingest(remote=matters.pm_remote(raw))
         except SyncBlocked as blocked:
             logger.warning("PM action %s not taken in: %s", raw.get("id"), blocked.message)
             return None
-    if changed:
-        link_enqueue(link, message="Changed in PM; sync queued.")
+    link_seen_queue(link, seen, message="Changed in PM; sync queued.")
     return link
 
 
 def la_contact_seen(raw: dict) -> Link:
-    link, changed = contacts.contact_ingest(system="la", remote=contacts.la_remote(raw))
-    if changed:
-        link_enqueue(link, message="Changed in LA; sync queued.")
+    link, seen = contacts.contact_ingest(system="la", remote=contacts.la_remote(raw))
+    link_seen_queue(link, seen, message="Changed in LA; sync queued.")
     return link
+
+
+def contacts_seen(system: str, raws: list[dict], *, firm_people: set[str]) -> None:
+    """A page of PM participants or LA contacts, taken in together (`contacts_ingest`)."""
+    if system == System.PM:
+        remotes = [contacts.pm_remote(raw) for raw in raws if str(raw["id"]) not in firm_people]
+    else:
+        remotes = [contacts.la_remote(raw) for raw in raws]
+    message = f"Changed in {system.upper()}; sync queued."
+    for link, seen in contacts.contacts_ingest(system=system, remotes=remotes):
+        link_seen_queue(link, seen, message=message)
 
 
 def webhook_receipt_process(*, receipt_id: int) -> None:
@@ -162,23 +172,22 @@ def _poll(system: str, resource: str, read, firm_people: set[str]) -> int:
     started = timezone.now()
     since = cursor.modified_since - POLL_OVERLAP if cursor.modified_since else None
     seen = 0
-    page: list[dict] = []  # PM time entries, taken in a page at a time
+    page_ingest = _page_ingester(system, resource, firm_people)
+    page: list[dict] = []
     try:
         for raw in read(since):
             seen += 1
-            if system == System.PM and resource == "timeentries":
+            if page_ingest is not None:
                 page.append(raw)
                 if len(page) == INGEST_PAGE_SIZE:
-                    time_entries.time_entries_ingest(raws=page)
+                    page_ingest(page)
                     page = []
             elif system == System.PM:
                 pm_record_seen(resource, raw, firm_people=firm_people)
-            elif resource == "contacts":
-                la_contact_seen(raw)
             else:
                 time_entries.la_time_entry_seen(raw=raw)
         if page:
-            time_entries.time_entries_ingest(raws=page)
+            page_ingest(page)
     except ConnectorError as error:
         PollCursor.objects.filter(pk=cursor.pk).update(
             last_error=error.message, last_error_at=timezone.now()
@@ -189,6 +198,16 @@ def _poll(system: str, resource: str, read, firm_people: set[str]) -> int:
         modified_since=started, last_success_at=timezone.now(), last_error=""
     )
     return seen
+
+
+def _page_ingester(system: str, resource: str, firm_people: set[str]):
+    """How a poll takes in a page of records of a resource that comes in volume (contacts
+    and time on a firm's first poll), or None to take each record on its own."""
+    if system == System.PM and resource == "timeentries":
+        return lambda raws: time_entries.time_entries_ingest(raws=raws)
+    if (system, resource) in {(System.PM, "participants"), (System.LA, "contacts")}:
+        return lambda raws: contacts_seen(system, raws, firm_people=firm_people)
+    return None
 
 
 def _pm_reader(resource: str):

@@ -22,7 +22,9 @@ from sync.models import Link, LinkStatus, RecordType
 from sync.services.engine import (
     RecordAdapter,
     Remote,
+    Seen,
     SyncBlocked,
+    adapter_register,
     idempotency_key,
     remote_changed,
 )
@@ -92,7 +94,7 @@ class ContactAdapter(RecordAdapter):
         la_client().contact_update(remote.id, {"pm_contact_id": pm_id})
 
 
-ADAPTER = ContactAdapter()
+ADAPTER = adapter_register(ContactAdapter())
 
 
 def _hub_fields(values: dict) -> dict:
@@ -100,24 +102,29 @@ def _hub_fields(values: dict) -> dict:
     return {name: value for name, value in values.items() if name in names}
 
 
-def _link_by_twin(system: str, remote: Remote) -> Link | None:
-    """The link of a record whose twin we made: LA keeps the PM id in `pm_contact_id`,
-    PM keeps the LA id in `importExternalReference`. A create whose answer was lost is
-    recognised here, so it is linked instead of copied into the hub a second time."""
+def _twin_id(system: str, remote: Remote) -> str | None:
+    """The id of the record's twin in the other system, when we made one of the pair:
+    LA keeps the PM id in `pm_contact_id`, PM keeps the LA id in
+    `importExternalReference` ("LA:<id>")."""
     if system == "la":
-        other_field, other_id = "pm_id", remote.raw.get("pm_contact_id")
+        other_id = remote.raw.get("pm_contact_id")
     else:
         reference = remote.raw.get("importExternalReference") or ""
-        other_field = "la_id"
         other_id = (
             reference.removeprefix(LA_ID_PREFIX) if reference.startswith(LA_ID_PREFIX) else None
         )
-    if not other_id:
+    return str(other_id) if other_id else None
+
+
+def _link_by_twin(system: str, remote: Remote) -> Link | None:
+    """The link of a record whose twin we made. A create whose answer was lost is
+    recognised here, so it is linked instead of copied into the hub a second time."""
+    other_id = _twin_id(system, remote)
+    if other_id is None:
         return None
+    other_field = "pm_id" if system == "la" else "la_id"
     own_field = "la_id" if system == "la" else "pm_id"
-    link = Link.objects.filter(
-        record_type=RecordType.CONTACT, **{other_field: str(other_id)}
-    ).first()
+    link = Link.objects.filter(record_type=RecordType.CONTACT, **{other_field: other_id}).first()
     if link is not None and getattr(link, own_field) is None:
         Link.objects.filter(pk=link.pk, **{f"{own_field}__isnull": True}).update(
             **{own_field: remote.id}
@@ -126,30 +133,89 @@ def _link_by_twin(system: str, remote: Remote) -> Link | None:
     return link
 
 
-def contact_ingest(*, system: str, remote: Remote) -> tuple[Link, bool]:
-    """Find or make the hub contact and link for a record seen in PM or LA.
-
-    Answers (link, changed): `changed` is False when the record equals what the last
-    sync left there, so there is nothing to do (the echo of our own write).
-    """
+def _new_link(system: str, remote: Remote, contact: Contact) -> Link:
+    """The pending link of a contact the hub has just made from `remote`."""
     id_field = "pm_id" if system == "pm" else "la_id"
     snapshot_field = "pm_snapshot" if system == "pm" else "la_snapshot"
+    return Link(
+        record_type=RecordType.CONTACT,
+        contact=contact,
+        status=LinkStatus.PENDING,
+        message="New in " + ("PM" if system == "pm" else "LA") + "; sync queued.",
+        **{id_field: remote.id, snapshot_field: _hub_fields(remote.values)},
+    )
+
+
+def _seen(link: Link, system: str, remote: Remote) -> Seen:
+    snapshot = link.pm_snapshot if system == "pm" else link.la_snapshot
+    return Seen.CHANGED if remote_changed(snapshot, remote.values) else Seen.UNCHANGED
+
+
+def contact_ingest(*, system: str, remote: Remote) -> tuple[Link, Seen]:
+    """Find or make the hub contact and link for a record seen in PM or LA.
+
+    A new contact comes with its link, pending; a known one is CHANGED unless it equals
+    what the last sync left there (the echo of our own write).
+    """
+    id_field = "pm_id" if system == "pm" else "la_id"
     link = Link.objects.filter(record_type=RecordType.CONTACT, **{id_field: remote.id}).first()
     if link is None:
         link = _link_by_twin(system, remote)
     if link is not None:
-        return link, remote_changed(getattr(link, snapshot_field), remote.values)
+        return link, _seen(link, system, remote)
     try:
         with transaction.atomic():
             contact = Contact.objects.create(**_hub_fields(remote.values))
-            link = Link.objects.create(
-                record_type=RecordType.CONTACT,
-                contact=contact,
-                status=LinkStatus.PENDING,
-                message="New in " + ("PM" if system == "pm" else "LA") + "; sync queued.",
-                **{id_field: remote.id, snapshot_field: _hub_fields(remote.values)},
-            )
+            link = _new_link(system, remote, contact)
+            link.save(force_insert=True)
     except IntegrityError:
         # Another worker ingested the same record first: theirs is the one.
         link = Link.objects.get(record_type=RecordType.CONTACT, **{id_field: remote.id})
-    return link, True
+        return link, Seen.CHANGED
+    return link, Seen.NEW
+
+
+def contacts_ingest(*, system: str, remotes: list[Remote]) -> list[tuple[Link, Seen]]:
+    """A page of records seen in PM or LA, taken in as `contact_ingest` takes one.
+
+    Contacts new to the hub, with no twin we made, are created together: their rows and
+    pending links in one transaction, a few queries for the page (a firm's first poll
+    reads every contact it has). The others go one by one, and so does the whole page
+    if another worker took some of it meanwhile.
+    """
+    id_field = "pm_id" if system == "pm" else "la_id"
+    by_id = {remote.id: remote for remote in remotes}
+    known = {
+        getattr(link, id_field): link
+        for link in Link.objects.filter(
+            record_type=RecordType.CONTACT, **{f"{id_field}__in": list(by_id)}
+        )
+    }
+    fresh = [
+        remote
+        for remote_id, remote in by_id.items()
+        if remote_id not in known and _twin_id(system, remote) is None
+    ]
+    created: dict[str, Link] = {}
+    if fresh:
+        try:
+            with transaction.atomic():
+                made = Contact.objects.bulk_create(
+                    Contact(**_hub_fields(remote.values)) for remote in fresh
+                )
+                links = Link.objects.bulk_create(
+                    _new_link(system, remote, contact)
+                    for remote, contact in zip(fresh, made, strict=True)
+                )
+            created = {remote.id: link for remote, link in zip(fresh, links, strict=True)}
+        except IntegrityError:
+            created = {}
+    results = []
+    for remote_id, remote in by_id.items():
+        if remote_id in created:
+            results.append((created[remote_id], Seen.NEW))
+        elif remote_id in known:
+            results.append((known[remote_id], _seen(known[remote_id], system, remote)))
+        else:
+            results.append(contact_ingest(system=system, remote=remote))
+    return results

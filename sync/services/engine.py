@@ -20,6 +20,7 @@ Record types plug in through an adapter (sync/services/contacts.py, matters.py).
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from dataclasses import dataclass, field
@@ -32,7 +33,6 @@ from sync.links import (
     link_failed,
     link_lease_acquire,
     link_lease_drop,
-    link_lease_release,
     link_store_foreign_id,
     link_succeeded,
     snapshot_hash,
@@ -45,6 +45,14 @@ logger = logging.getLogger(__name__)
 MAX_ROUNDS = 3
 Direction = SyncEvent.Direction
 Outcome = SyncEvent.Outcome
+
+
+class Seen(enum.Enum):
+    """What taking a record in from PM or LA found."""
+
+    UNCHANGED = "unchanged"  # it equals what the last sync left there (our own echo)
+    CHANGED = "changed"  # a record the hub knows changed: mark its link pending, queue it
+    NEW = "new"  # new to the hub: its link was made pending with it; queue it
 
 
 class SyncBlocked(Exception):
@@ -68,6 +76,8 @@ class Remote:
 @dataclass
 class PassReport:
     writes: list[str] = field(default_factory=list)
+    pm_snapshot: dict | None = None  # what each side holds now, for the next merge
+    la_snapshot: dict | None = None
 
 
 class RecordAdapter:
@@ -132,18 +142,32 @@ def differences(target: dict, current: dict, names: list[str]) -> dict:
     return {name: target[name] for name in names if current.get(name) != target.get(name)}
 
 
-def record_sync(adapter: RecordAdapter, link_id: int) -> bool:
-    """Sync one link now. False when another worker holds it (it will run again)."""
+ADAPTERS: dict[str, RecordAdapter] = {}
+
+
+def adapter_register(adapter: RecordAdapter) -> RecordAdapter:
+    """Make the engine sync links of `adapter.record_type` with this adapter."""
+    ADAPTERS[adapter.record_type] = adapter
+    return adapter
+
+
+def record_sync(link_id: int) -> bool:
+    """Sync one link now. False when another worker holds it (it will run again).
+
+    A first sync that creates the record in LA costs six queries: take the lease, load
+    the link with its record, store LA's id, save what LA assigned to the hub record,
+    write the history row, and record the outcome together with letting go of the lease.
+    """
     token = link_lease_acquire(link_id)
     if token is None:
         return False
     for _ in range(MAX_ROUNDS):
         try:
-            _sync_once(adapter, link_id)
+            released = _sync_once(link_id, token)
         except Exception:
             link_lease_drop(link_id, token)
             raise
-        if link_lease_release(link_id, token):
+        if released:
             return True
     # Still changing after MAX_ROUNDS: let go and queue it rather than hold the worker.
     link_lease_drop(link_id, token)
@@ -154,8 +178,11 @@ def record_sync(adapter: RecordAdapter, link_id: int) -> bool:
     return True
 
 
-def _sync_once(adapter: RecordAdapter, link_id: int) -> None:
-    link = Link.objects.select_related(adapter.record_type).get(pk=link_id)
+def _sync_once(link_id: int, token) -> bool:
+    """One pass over the link under our lease; False when it changed meanwhile (the
+    outcome is recorded and the lease kept for one more pass)."""
+    link = Link.objects.select_related("contact", "matter__client").get(pk=link_id)
+    adapter = ADAPTERS[link.record_type]
     record = link.record
     started = time.monotonic()
     direction = Direction.PM_TO_LA if link.pm_id else Direction.LA_TO_PM
@@ -164,7 +191,6 @@ def _sync_once(adapter: RecordAdapter, link_id: int) -> None:
         adapter.prepare(link, record)
         report = _reconcile(adapter, link, record)
     except SyncBlocked as blocked:
-        link_failed(link, blocked.message, code=blocked.code)
         link_event(
             link,
             direction=direction,
@@ -173,9 +199,8 @@ def _sync_once(adapter: RecordAdapter, link_id: int) -> None:
             message=blocked.message,
             duration_ms=_ms(started),
         )
-        return
+        return link_failed(link, blocked.message, code=blocked.code, lease=token)
     except ConnectorError as error:
-        link_failed(link, error)
         link_event(
             link,
             direction=Direction.PM_TO_LA if error.system == LA else Direction.LA_TO_PM,
@@ -185,7 +210,7 @@ def _sync_once(adapter: RecordAdapter, link_id: int) -> None:
             duration_ms=_ms(started),
             details={"status": error.status, "code": error.code, "field": error.field},
         )
-        return
+        return link_failed(link, error, lease=token)
     link_event(
         link,
         direction=direction,
@@ -193,6 +218,9 @@ def _sync_once(adapter: RecordAdapter, link_id: int) -> None:
         outcome=Outcome.SUCCESS if report.writes else Outcome.SKIPPED,
         message="; ".join(report.writes) or "Both systems already agree.",
         duration_ms=_ms(started),
+    )
+    return link_succeeded(
+        link, pm_snapshot=report.pm_snapshot, la_snapshot=report.la_snapshot, lease=token
     )
 
 
@@ -273,11 +301,8 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
 
     if adapter.hub_apply(record, target):
         report.writes.append("updated the hub")
-    link_succeeded(
-        link,
-        pm_snapshot={name: pm.values.get(name) for name in pm_names},
-        la_snapshot={name: la.values.get(name) for name in la_names},
-    )
+    report.pm_snapshot = {name: pm.values.get(name) for name in pm_names}
+    report.la_snapshot = {name: la.values.get(name) for name in la_names}
     return report
 
 

@@ -16,7 +16,6 @@ import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from contacts.models import Contact
 from matters.models import Matter
 from sync.connectors import la_client, pm_client
 from sync.connectors.actionstep import mapping as pm_mapping
@@ -25,14 +24,15 @@ from sync.connectors.legal_accounting import mapping as la_mapping
 from sync.fields import MATTER_FIELDS
 from sync.links import link_for
 from sync.models import Link, LinkStatus, RecordType
-from sync.services.contacts import ADAPTER as CONTACTS
 from sync.services.contacts import contact_ingest
 from sync.services.contacts import la_remote as contact_la_remote
 from sync.services.contacts import pm_remote as contact_pm_remote
 from sync.services.engine import (
     RecordAdapter,
     Remote,
+    Seen,
     SyncBlocked,
+    adapter_register,
     idempotency_key,
     record_sync,
     remote_changed,
@@ -54,11 +54,10 @@ def _contact_id_for(system: str, foreign_id) -> int | None:
             remote = contact_pm_remote(pm_client().get("participants", foreign_id))
         else:
             remote = contact_la_remote(la_client().contact_get(foreign_id))
-        link, changed = contact_ingest(system=system, remote=remote)
-        if changed:
-            from sync.services import link_enqueue
+        link, seen = contact_ingest(system=system, remote=remote)
+        from sync.services import link_seen_queue
 
-            link_enqueue(link, message="Client of a matter; sync queued.")
+        link_seen_queue(link, seen, message="Client of a matter; sync queued.")
     return link.contact_id
 
 
@@ -135,7 +134,7 @@ class MatterAdapter(RecordAdapter):
         """Dependency order: the client contact is synced before the matter."""
         client_link = _client_link(record)
         if client_link.status != LinkStatus.SYNCED or not client_link.la_id:
-            record_sync(CONTACTS, client_link.pk)
+            record_sync(client_link.pk)
             client_link.refresh_from_db()
         if client_link.status == LinkStatus.ERROR:
             raise SyncBlocked(
@@ -234,14 +233,15 @@ class MatterAdapter(RecordAdapter):
         return la_remote(la_client().file_update(remote.id, payload))
 
 
-ADAPTER = MatterAdapter()
+ADAPTER = adapter_register(MatterAdapter())
 
 
-def matter_ingest(*, remote: Remote) -> tuple[Link, bool]:
-    """Find or make the hub matter and link for an action seen in PM."""
+def matter_ingest(*, remote: Remote) -> tuple[Link, Seen]:
+    """Find or make the hub matter and link for an action seen in PM (see `Seen`)."""
     link = Link.objects.filter(record_type=RecordType.MATTER, pm_id=remote.id).first()
     if link is not None:
-        return link, remote_changed(link.pm_snapshot, remote.values)
+        changed = remote_changed(link.pm_snapshot, remote.values)
+        return link, Seen.CHANGED if changed else Seen.UNCHANGED
     values = remote.values
     if values["client_id"] is None:
         raise SyncBlocked(f"PM matter {remote.id} has no client.", code="no_client")
@@ -252,7 +252,7 @@ def matter_ingest(*, remote: Remote) -> tuple[Link, bool]:
                 name=values["name"],
                 file_reference=values["file_reference"],
                 status=values["status"],
-                client=Contact.objects.get(pk=values["client_id"]),
+                client_id=values["client_id"],
                 assigned_to_id=values["assigned_to_id"],
                 open_date=datetime.date.fromisoformat(created) if created else None,
             )
@@ -266,4 +266,5 @@ def matter_ingest(*, remote: Remote) -> tuple[Link, bool]:
             )
     except IntegrityError:
         link = Link.objects.get(record_type=RecordType.MATTER, pm_id=remote.id)
-    return link, True
+        return link, Seen.CHANGED
+    return link, Seen.NEW

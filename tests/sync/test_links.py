@@ -237,3 +237,59 @@ class TestLease:
 
         link.refresh_from_db()
         assert (link.lease_token, link.lease_expires_at) == (None, None)
+
+
+@pytest.mark.django_db
+class TestOutcomeWithRelease:
+    """A sync's outcome and the release of its lease are one statement."""
+
+    def test_success_under_our_lease_is_written_and_lets_go_in_one_query(
+        self, django_assert_num_queries
+    ):
+        link = ContactLinkFactory(status=LinkStatus.PENDING)
+        token = link_lease_acquire(link.pk)
+
+        with django_assert_num_queries(1):
+            done = link_succeeded(link, pm_snapshot={"a": 1}, la_snapshot={"b": 2}, lease=token)
+
+        link.refresh_from_db()
+        assert done is True
+        assert (link.status, link.pm_snapshot, link.la_snapshot) == (
+            LinkStatus.SYNCED,
+            {"a": 1},
+            {"b": 2},
+        )
+        assert (link.lease_token, link.lease_expires_at) == (None, None)
+
+    def test_a_change_meanwhile_keeps_the_lease_for_one_more_run_and_keeps_the_outcome(self):
+        link = ContactLinkFactory(status=LinkStatus.PENDING, attempts=2)
+        token = link_lease_acquire(link.pk)
+        link_lease_acquire(link.pk)  # a change arrives: dirty
+
+        done = link_failed(link, connector_error(ErrorKind.TRANSIENT), lease=token)
+
+        link.refresh_from_db()
+        assert done is False
+        assert (link.lease_token, link.dirty) == (token, False)
+        assert link.lease_expires_at > timezone.now()
+        assert (link.status, link.attempts, link.error_code) == (
+            LinkStatus.PENDING,
+            3,
+            ErrorKind.TRANSIENT,
+        )
+
+    def test_a_lease_lost_to_another_worker_writes_nothing(self):
+        link = ContactLinkFactory(status=LinkStatus.PENDING, message="Sync queued.")
+        mine = link_lease_acquire(link.pk)
+        theirs = uuid.uuid4()
+        Link.objects.filter(pk=link.pk).update(lease_token=theirs)
+
+        done = link_succeeded(link, pm_snapshot={"a": 1}, la_snapshot={"b": 2}, lease=mine)
+
+        link.refresh_from_db()
+        assert done is True  # nothing more for us to do: the new holder's outcome stands
+        assert (link.status, link.pm_snapshot, link.lease_token) == (
+            LinkStatus.PENDING,
+            None,
+            theirs,
+        )
