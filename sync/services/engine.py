@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,10 @@ class RecordAdapter:
         if changed:
             record.save(update_fields=[*changed, "updated_at"])
         return bool(changed)
+
+    def pass_scope(self) -> AbstractContextManager:
+        """Entered around one sync pass (prepare and reconcile), for per-pass state."""
+        return nullcontext()
 
     def check(self, record) -> None:
         """Raise SyncBlocked for what may not be sent at all (checked before any call)."""
@@ -181,15 +186,16 @@ def record_sync(link_id: int) -> bool:
 def _sync_once(link_id: int, token) -> bool:
     """One pass over the link under our lease; False when it changed meanwhile (the
     outcome is recorded and the lease kept for one more pass)."""
-    link = Link.objects.select_related("contact", "matter__client").get(pk=link_id)
+    link = Link.objects.select_related("contact", "matter__client__link").get(pk=link_id)
     adapter = ADAPTERS[link.record_type]
     record = link.record
     started = time.monotonic()
     direction = Direction.PM_TO_LA if link.pm_id else Direction.LA_TO_PM
     try:
-        adapter.check(record)
-        adapter.prepare(link, record)
-        report = _reconcile(adapter, link, record)
+        with adapter.pass_scope():
+            adapter.check(record)
+            adapter.prepare(link, record)
+            report = _reconcile(adapter, link, record)
     except SyncBlocked as blocked:
         link_event(
             link,

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import datetime
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -42,11 +44,41 @@ from timekeeping.models import Timekeeper
 PM_RESOURCE = "actions"
 
 
+# What one sync pass of a matter has looked up already: a pass maps the same client and
+# timekeepers several times (PM's copy, LA's copy, the payloads it sends). None outside
+# a pass, so ingest and other callers always read the database.
+_looked_up: ContextVar[dict | None] = ContextVar("matter_pass_lookups", default=None)
+
+
+@contextmanager
+def _lookups_for_one_pass():
+    token = _looked_up.set({})
+    try:
+        yield
+    finally:
+        _looked_up.reset(token)
+
+
+def _remembered(key: tuple, lookup):
+    memo = _looked_up.get()
+    if memo is None:
+        return lookup()
+    if key not in memo:
+        memo[key] = lookup()
+    return memo[key]
+
+
 def _contact_id_for(system: str, foreign_id) -> int | None:
     """The hub contact for a PM participant or LA contact id, ingesting it if new."""
     if foreign_id in (None, ""):
         return None
     foreign_id = str(foreign_id)
+    return _remembered(
+        ("contact", system, foreign_id), lambda: _contact_id_lookup(system, foreign_id)
+    )
+
+
+def _contact_id_lookup(system: str, foreign_id: str) -> int:
     id_field = "pm_id" if system == "pm" else "la_id"
     link = Link.objects.filter(record_type=RecordType.CONTACT, **{id_field: foreign_id}).first()
     if link is None:
@@ -61,13 +93,33 @@ def _contact_id_for(system: str, foreign_id) -> int | None:
     return link.contact_id
 
 
-def _timekeeper_id_for(system: str, foreign_id) -> int | None:
-    if foreign_id in (None, ""):
+def _timekeeper(field: str, value) -> Timekeeper | None:
+    """The timekeeper whose `field` ("pk", "pm_user_id", "la_fee_earner_id") is `value`;
+    in a pass, remembered under each of its ids once read by any of them."""
+    if value in (None, ""):
         return None
-    field = "pm_user_id" if system == "pm" else "la_fee_earner_id"
-    return (
-        Timekeeper.objects.filter(**{field: str(foreign_id)}).values_list("pk", flat=True).first()
-    )
+    key = ("timekeeper", field, str(value))
+    memo = _looked_up.get()
+    if memo is not None and key in memo:
+        return memo[key]
+    timekeeper = Timekeeper.objects.filter(**{field: value}).first()
+    if memo is not None:
+        memo[key] = timekeeper
+        if timekeeper is not None:
+            _remember_timekeeper(memo, timekeeper)
+    return timekeeper
+
+
+def _remember_timekeeper(memo: dict, timekeeper: Timekeeper) -> None:
+    for field in ("pk", "pm_user_id", "la_fee_earner_id"):
+        value = getattr(timekeeper, field)
+        if value not in (None, ""):
+            memo[("timekeeper", field, str(value))] = timekeeper
+
+
+def _timekeeper_id_for(system: str, foreign_id) -> int | None:
+    timekeeper = _timekeeper("pm_user_id" if system == "pm" else "la_fee_earner_id", foreign_id)
+    return timekeeper.pk if timekeeper else None
 
 
 def pm_remote(raw: dict) -> Remote:
@@ -96,20 +148,28 @@ def la_remote(raw: dict) -> Remote:
 
 def _fee_earner_id(timekeeper_id: int | None) -> str | None:
     """LA's fee-earner id for a timekeeper, matched by email and remembered."""
-    if timekeeper_id is None:
+    timekeeper = _timekeeper("pk", timekeeper_id)
+    if timekeeper is None:
         return None
-    timekeeper = Timekeeper.objects.get(pk=timekeeper_id)
     if timekeeper.la_fee_earner_id:
         return timekeeper.la_fee_earner_id
     found = la_client().fee_earner_find_by_email(timekeeper.email)
     if found is None:
         return None
-    Timekeeper.objects.filter(pk=timekeeper.pk).update(la_fee_earner_id=str(found["id"]))
-    return str(found["id"])
+    timekeeper.la_fee_earner_id = str(found["id"])
+    Timekeeper.objects.filter(pk=timekeeper.pk).update(la_fee_earner_id=timekeeper.la_fee_earner_id)
+    memo = _looked_up.get()
+    if memo is not None:
+        _remember_timekeeper(memo, timekeeper)
+    return timekeeper.la_fee_earner_id
 
 
 def _client_link(matter: Matter) -> Link:
-    return link_for(matter.client)
+    """The link of the matter's client (loaded with the matter by the engine)."""
+    try:
+        return matter.client.link
+    except Link.DoesNotExist:
+        return _remembered(("client link", matter.client_id), lambda: link_for(matter.client))
 
 
 class MatterAdapter(RecordAdapter):
@@ -130,12 +190,19 @@ class MatterAdapter(RecordAdapter):
             values.pop("client_id", None)
         return super().hub_apply(record, values)
 
+    def pass_scope(self):
+        return _lookups_for_one_pass()
+
     def prepare(self, link: Link, record: Matter) -> None:
         """Dependency order: the client contact is synced before the matter."""
         client_link = _client_link(record)
         if client_link.status != LinkStatus.SYNCED or not client_link.la_id:
             record_sync(client_link.pk)
             client_link.refresh_from_db()
+        memo = _looked_up.get()
+        if memo is not None:  # the ids PM's and LA's copies of the matter name
+            memo[("contact", "pm", client_link.pm_id)] = client_link.contact_id
+            memo[("contact", "la", client_link.la_id)] = client_link.contact_id
         if client_link.status == LinkStatus.ERROR:
             raise SyncBlocked(
                 f"client contact not linked: {client_link.message}", code="client_not_linked"
@@ -178,12 +245,8 @@ class MatterAdapter(RecordAdapter):
         return self.pm_read(str(action_id))
 
     def _pm_user(self, timekeeper_id):
-        if timekeeper_id is None:
-            return None
-        pm_user_id = Timekeeper.objects.filter(pk=timekeeper_id).values_list(
-            "pm_user_id", flat=True
-        )[0]
-        return int(pm_user_id) if pm_user_id else None
+        timekeeper = _timekeeper("pk", timekeeper_id)
+        return int(timekeeper.pm_user_id) if timekeeper and timekeeper.pm_user_id else None
 
     def pm_update(self, remote, changes):
         values = {k: v for k, v in changes.items() if k in {"name", "file_reference", "status"}}

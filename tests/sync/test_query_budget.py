@@ -4,7 +4,7 @@ The budget (docs/performance.md): a page of new contacts from a poll is taken in
 the same few queries whatever its size, and a first sync that creates the contact in LA
 and writes LA's number back costs six — take the lease, load the link with its contact,
 store LA's id, save the number on the hub contact, the history row, and the outcome
-written together with letting go of the lease.
+written together with letting go of the lease. A matter adds one: its timekeeper.
 """
 
 import pytest
@@ -15,7 +15,8 @@ from sandbox.pm import services as pm_services
 from sync.connectors import pm_client
 from sync.models import Link, LinkStatus, RecordType, SyncEvent
 from sync.services import link_sync, links_collected
-from sync.services.changes import contacts_seen
+from sync.services.changes import contacts_seen, poll_all
+from tests.sync.helpers import pm_matter
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 
@@ -82,3 +83,27 @@ def test_a_page_seen_again_unchanged_queues_nothing(systems, django_assert_max_n
     assert len(queued) == 5
     assert queued_again == []
     assert queries == 1  # the links of the page, read together
+
+
+def test_the_first_sync_of_a_pm_matter_into_la_costs_seven_queries(
+    lawyer, django_assert_num_queries
+):
+    user, fee_earner = lawyer
+    action = pm_matter(assigned=user)
+    with links_collected() as queued:
+        poll_all()
+    client_link = Link.objects.get(record_type=RecordType.CONTACT)
+    link_sync(link_id=client_link.pk)
+    matter_link = Link.objects.get(record_type=RecordType.MATTER)
+    assert matter_link.pk in queued
+
+    # The six of a contact, and one to read the timekeeper it is assigned to.
+    with django_assert_num_queries(7):
+        assert link_sync(link_id=matter_link.pk) is True
+
+    matter_link.refresh_from_db()
+    la_file = la.File.objects.get(pk=matter_link.la_id)
+    action.refresh_from_db()
+    assert matter_link.status == LinkStatus.SYNCED
+    assert action.reference == la_file.file_number == matter_link.matter.file_reference != ""
+    assert la_file.responsible_fee_earner_id == fee_earner.pk
