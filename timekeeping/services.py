@@ -208,8 +208,8 @@ def _send_chunk(ids: list[int], batch: BillingBatch, caches: dict, *, key: str) 
 
 
 def _sent(sent: list[tuple[TimeEntry, Link, dict, str]]) -> dict[int, EntryResult]:
-    """Mark the entries LA took as sent: what they share in one query per table, each
-    link's LA id and snapshot in one more."""
+    """Mark the entries LA took as sent: what they share in one query per table, the
+    links' own LA ids and snapshots in one more (a batch is at most 100 entries)."""
     if not sent:
         return {}
     now = timezone.now()
@@ -225,8 +225,9 @@ def _sent(sent: list[tuple[TimeEntry, Link, dict, str]]) -> dict[int, EntryResul
         status_changed_at=now,
         attempts=0,
     )
+    links = []
     for _entry, link, item, la_id in sent:
-        snapshot = {
+        link.la_snapshot = {
             "date": item["date"],
             "description": item["description"],
             "billable_hours": item["hours"],
@@ -235,9 +236,9 @@ def _sent(sent: list[tuple[TimeEntry, Link, dict, str]]) -> dict[int, EntryResul
             "billing_behaviour": item["billing_behaviour"],
             "billed": False,
         }
-        Link.objects.filter(pk=link.pk).update(
-            la_id=la_id, la_snapshot=snapshot, la_hash=snapshot_hash(snapshot)
-        )
+        link.la_id, link.la_hash = la_id, snapshot_hash(link.la_snapshot)
+        links.append(link)
+    Link.objects.bulk_update(links, ["la_id", "la_snapshot", "la_hash"])
     SyncEvent.objects.bulk_create(
         SyncEvent(
             link=link,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
+import uuid
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -183,7 +184,7 @@ def record_sync(link_id: int) -> bool:
     return True
 
 
-def _sync_once(link_id: int, token) -> bool:
+def _sync_once(link_id: int, token: uuid.UUID) -> bool:
     """One pass over the link under our lease; False when it changed meanwhile (the
     outcome is recorded and the lease kept for one more pass)."""
     link = Link.objects.select_related("contact", "matter__client__link").get(pk=link_id)

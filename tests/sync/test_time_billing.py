@@ -261,3 +261,23 @@ def test_an_entry_deleted_in_pm_after_sending_is_kept_and_flagged(firm):
     assert entry.changed_after_sending is True
     assert entry.link.message.startswith("deleted in PM after sending")
     assert la.TimeEntry.objects.count() == 1
+
+
+def test_sending_3_or_30_entries_costs_the_same_queries(firm, django_assert_max_num_queries):
+    """One LA batch: the same queries whatever it holds (at most 100 entries)."""
+
+    def queries_to_send(count: int) -> int:
+        pm_entries = [record_time(firm, description=f"Drafting {n}") for n in range(count)]
+        sync_everything()
+        entries = [hub_entry(pm_entry) for pm_entry in pm_entries]
+        with django_assert_max_num_queries(1000) as captured:
+            _batch, results = send(*entries)
+        assert {r.status for r in results} == {Status.SENT}
+        return len(captured.captured_queries)
+
+    assert queries_to_send(3) == queries_to_send(30)
+    sent = TimeEntry.objects.select_related("link").filter(billing_status=Status.SENT)
+    assert sent.count() == 33
+    la_ids = {entry.link.la_id for entry in sent}
+    assert la_ids == {str(pk) for pk in la.TimeEntry.objects.values_list("pk", flat=True)}
+    assert all(entry.link.la_snapshot["billed"] is False for entry in sent)
