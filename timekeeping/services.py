@@ -23,7 +23,12 @@ from django.utils import timezone
 
 from sync.connectors import la_client
 from sync.connectors.base import ConnectorError
-from sync.links import link_event, link_for, link_mark_error, snapshot_hash
+from sync.links import (
+    link_event,
+    link_for,
+    link_mark_error,
+    links_store_la_copies,
+)
 from sync.models import Link, LinkStatus, SyncEvent
 
 from .models import BillingBatch, TimeEntry, Timekeeper
@@ -225,20 +230,24 @@ def _sent(sent: list[tuple[TimeEntry, Link, dict, str]]) -> dict[int, EntryResul
         status_changed_at=now,
         attempts=0,
     )
-    links = []
-    for _entry, link, item, la_id in sent:
-        link.la_snapshot = {
-            "date": item["date"],
-            "description": item["description"],
-            "billable_hours": item["hours"],
-            "rate": item["rate"],
-            "amount": item["amount"],
-            "billing_behaviour": item["billing_behaviour"],
-            "billed": False,
-        }
-        link.la_id, link.la_hash = la_id, snapshot_hash(link.la_snapshot)
-        links.append(link)
-    Link.objects.bulk_update(links, ["la_id", "la_snapshot", "la_hash"])
+    links_store_la_copies(
+        [
+            (
+                link.pk,
+                la_id,
+                {
+                    "date": item["date"],
+                    "description": item["description"],
+                    "billable_hours": item["hours"],
+                    "rate": item["rate"],
+                    "amount": item["amount"],
+                    "billing_behaviour": item["billing_behaviour"],
+                    "billed": False,
+                },
+            )
+            for _entry, link, item, la_id in sent
+        ]
+    )
     SyncEvent.objects.bulk_create(
         SyncEvent(
             link=link,
