@@ -214,7 +214,8 @@ class Stack:
         if not self.postgres:
             return f"SQLite {sqlite3.sqlite_version}"
         with self._postgres_connection() as connection:
-            return connection.execute("SHOW server_version").fetchone()[0]
+            version = connection.execute("SHOW server_version").fetchone()[0]
+            return f"PostgreSQL {version}"
 
     # Processes
     def manage(self, *args: str, timeout: float = 600) -> str:
