@@ -446,24 +446,22 @@ class Replayer:
             path, body = self.remap(record)
             url = path if path.startswith("http") else self.base + path
             session = self.sessions[record["system"]]
-            response = session.request(
-                record["method"],
-                url,
-                params=record["params"],
-                data=json.dumps(body) if body is not None else None,
-                headers=self.headers(record),
-                timeout=60,
-            )
-            if response.status_code == 401 and record["system"] == "pm":
-                self.pm_token()
-                response = session.request(
+            data = json.dumps(body) if body is not None else None
+
+            def send(record=record, url=url, data=data, session=session):
+                return session.request(
                     record["method"],
                     url,
                     params=record["params"],
-                    data=json.dumps(body) if body is not None else None,
+                    data=data,
                     headers=self.headers(record),
                     timeout=60,
                 )
+
+            response = send()
+            if response.status_code == 401 and record["system"] == "pm":
+                self.pm_token()
+                response = send()  # with the new token
             if "answer_id" in record and response.status_code < 300:
                 kind = record["path"][len(LA_PREFIX) :].split("/")[0]
                 self.ids[kind][record["answer_id"]] = str(response.json()["id"])

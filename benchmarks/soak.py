@@ -191,6 +191,7 @@ def convergence_check(seeded: dict, planted: set[int], red_matters: set[int]):
     from sync.fields import CONTACT_FIELDS, LA, PM
     from sync.models import Link, LinkStatus, RecordType
     from sync.services import contacts
+    from sync.services.time_entries import ENTRY_FIELDS
     from timekeeping.models import TimeEntry, Timekeeper
 
     problems: list[str] = []
@@ -365,15 +366,7 @@ def convergence_check(seeded: dict, planted: set[int], red_matters: set[int]):
             (
                 "PM",
                 pm_entries_values.get(link.pm_id),
-                [
-                    "date",
-                    "description",
-                    "actual_hours",
-                    "billable_hours",
-                    "rate",
-                    "amount",
-                    "billing_behaviour",
-                ],
+                ENTRY_FIELDS,
             ),
         ):
             for name in names:

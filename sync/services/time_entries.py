@@ -79,6 +79,19 @@ def _jsonable(values: dict) -> dict:
     }
 
 
+def _new_link(entry: TimeEntry, pm_id: str, snapshot: dict) -> Link:
+    """The gray link of an entry just taken in from PM: recorded, not sent yet."""
+    return Link(
+        record_type=RecordType.TIME_ENTRY,
+        time_entry=entry,
+        pm_id=pm_id,
+        pm_snapshot=snapshot,
+        pm_hash=snapshot_hash(snapshot),
+        status=LinkStatus.UNSYNCED,
+        message="Recorded in PM; not sent for billing yet.",
+    )
+
+
 def time_entry_ingest(*, raw: dict) -> Link:
     """Bring one PM time entry into the hub, applying the correction rule."""
     values = pm_mapping.time_entry_from_pm(raw)
@@ -98,15 +111,9 @@ def time_entry_ingest(*, raw: dict) -> Link:
                     timekeeper=_timekeeper_for(values["owner"]),
                     **fields,
                 )
-                return Link.objects.create(
-                    record_type=RecordType.TIME_ENTRY,
-                    time_entry=entry,
-                    pm_id=pm_id,
-                    pm_snapshot=snapshot,
-                    pm_hash=snapshot_hash(snapshot),
-                    status=LinkStatus.UNSYNCED,
-                    message="Recorded in PM; not sent for billing yet.",
-                )
+                link = _new_link(entry, pm_id, snapshot)
+                link.save(force_insert=True)
+                return link
         except IntegrityError:
             return Link.objects.get(record_type=RecordType.TIME_ENTRY, pm_id=pm_id)
     if not remote_changed(link.pm_snapshot, snapshot):
@@ -188,15 +195,7 @@ def time_entries_ingest(*, raws: list[dict]) -> None:
                 )
                 snapshots = [_jsonable(values) for values in ready.values()]
                 Link.objects.bulk_create(
-                    Link(
-                        record_type=RecordType.TIME_ENTRY,
-                        time_entry=entry,
-                        pm_id=pm_id,
-                        pm_snapshot=snapshot,
-                        pm_hash=snapshot_hash(snapshot),
-                        status=LinkStatus.UNSYNCED,
-                        message="Recorded in PM; not sent for billing yet.",
-                    )
+                    _new_link(entry, pm_id, snapshot)
                     for pm_id, entry, snapshot in zip(ready, entries, snapshots, strict=True)
                 )
         except IntegrityError:
