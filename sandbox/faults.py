@@ -3,7 +3,8 @@
 Each request draws once from a per-system random generator seeded from FaultConfig,
 so a run repeated from the same seed meets the same faults in the same order (within
 one server process). The draw decides, in this order: 503, 429, hang, and, for
-writes, "commit then drop the response".
+writes, "commit then drop the response". Each system answers a fault in its own error
+shape (see `fault_response`).
 """
 
 import functools
@@ -14,6 +15,7 @@ import time
 from django.http import JsonResponse
 
 from .models import FaultConfig
+from .pm.errors import MEDIA_TYPE, Problem, errors_body
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -36,8 +38,15 @@ def fault_config(system: str) -> FaultConfig:
     return config
 
 
-def fault_response(status: int, code: str, message: str, **headers) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+def fault_response(system: str, status: int, code: str, message: str, **headers) -> JsonResponse:
+    """An injected fault in the system's own error shape: LA's `{"error": {...}}`, PM's
+    `{"errors": [...]}` (sandbox/pm/errors.py; real Actionstep's body for 429 and 503 is
+    UNKNOWN, so it takes the emulator's one error shape)."""
+    if system == FaultConfig.System.PM:
+        problem = Problem(status, code, message)
+        response = JsonResponse(errors_body([problem]), status=status, content_type=MEDIA_TYPE)
+    else:
+        response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
     for name, value in headers.items():
         response[name] = value
     return response
@@ -57,10 +66,13 @@ def with_faults(system: str):
             roll = _draw(config)
             threshold = config.error_rate
             if roll < threshold:
-                return fault_response(503, "unavailable", "Injected fault: service unavailable.")
+                return fault_response(
+                    system, 503, "unavailable", "Injected fault: service unavailable."
+                )
             threshold += config.rate_limit_rate
             if roll < threshold:
                 return fault_response(
+                    system,
                     429,
                     "rate_limited",
                     "Injected fault: too many requests.",
@@ -69,13 +81,16 @@ def with_faults(system: str):
             threshold += config.hang_rate
             if roll < threshold:
                 time.sleep(config.hang_seconds)
-                return fault_response(504, "timeout", "Injected fault: request hung.")
+                return fault_response(system, 504, "timeout", "Injected fault: request hung.")
             response = view(request, *args, **kwargs)
             threshold += config.drop_rate
             if request.method in WRITE_METHODS and roll < threshold and response.status_code < 400:
                 time.sleep(config.hang_seconds)
                 return fault_response(
-                    504, "dropped", "Injected fault: the write was committed, the response lost."
+                    system,
+                    504,
+                    "dropped",
+                    "Injected fault: the write was committed, the response lost.",
                 )
             return response
 

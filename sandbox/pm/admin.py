@@ -2,14 +2,28 @@
 
 Every save goes through `services`, so a record made here gets the same validation,
 modifiedTimestamp and REST hooks as one made through the API. REST hooks can be added
-and deleted but not edited: re-registering is how a disabled hook comes back.
+and deleted but not edited: re-registering is how a disabled or deleted hook comes back.
+Participant types, OAuth2 grants and tokens are read-only; a grant can be revoked.
 """
 
 from django import forms
 from django.contrib import admin
 
 from . import services
-from .models import AccessToken, Action, ActionType, Participant, RestHook, TimeEntry, User
+from .models import (
+    AccessToken,
+    Action,
+    ActionParticipant,
+    ActionType,
+    Grant,
+    Participant,
+    ParticipantType,
+    RefreshToken,
+    RestHook,
+    TimeEntry,
+    User,
+    client_participant_type_id,
+)
 
 READ_ONLY_TIMES = ("created_at", "modified_at")
 
@@ -34,23 +48,29 @@ def _adopt(obj, created) -> None:
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ["id", "display_name", "reference", "email", "is_company", "modified_at"]
+    list_display = [
+        "id",
+        "display_name",
+        "import_external_reference",
+        "email",
+        "is_company",
+        "modified_at",
+    ]
     list_filter = ["is_company"]
-    search_fields = ["display_name", "reference", "email", "import_external_reference"]
+    search_fields = ["display_name", "import_external_reference", "email"]
     readonly_fields = READ_ONLY_TIMES
     fieldsets = [
         (
             None,
             {
                 "fields": [
-                    "reference",
+                    "import_external_reference",
                     "is_company",
                     "company_name",
                     ("salutation", "first_name", "middle_name", "last_name", "suffix"),
                     "preferred_name",
                     ("display_name", "display_initials"),
                     "email",
-                    "import_external_reference",
                 ]
             },
         ),
@@ -132,56 +152,67 @@ class UserAdmin(admin.ModelAdmin):
             _adopt(obj, services.user_create(**form.cleaned_data))
 
 
+@admin.register(ParticipantType)
+class ParticipantTypeAdmin(admin.ModelAdmin):
+    """Read-only, as the API's participanttypes are (migration 0004 seeds them)."""
+
+    list_display = ["id", "name", "description", "company_flag", "is_base_participant_type"]
+    search_fields = ["name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ActionType)
 class ActionTypeAdmin(admin.ModelAdmin):
-    list_display = ["id", "name"]
+    list_display = ["id", "name", "primary_participant_type"]
+    list_select_related = ["primary_participant_type"]
     search_fields = ["name"]
 
 
-class ActionForm(forms.ModelForm):
-    """Primary participants as ordered ids: order matters (the first is the main client)."""
+class ActionParticipantInline(admin.TabularInline):
+    """An action's participants in the order added. Those of the action type's primary
+    participant type (Client) are its primaryParticipants; the first listed is the
+    primary client. Rows cannot be edited, only added and deleted: Actionstep's links
+    are "required ... immutable" (wiki Action Participants)."""
 
-    primary_participants = forms.CharField(
-        required=False,
-        help_text="Participant ids, comma-separated; the first is the primary client.",
-    )
+    model = ActionParticipant
+    fields = ["participant_number", "participant_type", "participant"]
+    readonly_fields = ["participant_number"]
+    raw_id_fields = ["participant"]
+    extra = 1
 
-    class Meta:
-        model = Action
-        fields = [
-            "name",
-            "reference",
-            "action_type",
-            "assigned_to",
-            "status",
-            "priority",
-            "import_external_reference",
-        ]
+    def has_change_permission(self, request, obj=None):
+        return False
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            ids = self.instance.primary_participant_ids
-            self.initial["primary_participants"] = ", ".join(map(str, ids))
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("participant", "participant_type")
 
-    def clean_primary_participants(self) -> list[int]:
-        parts = [part.strip() for part in self.cleaned_data["primary_participants"].split(",")]
-        parts = [part for part in parts if part]
-        if not all(part.isdigit() for part in parts):
-            raise forms.ValidationError("Enter participant ids separated by commas.")
-        ids = [int(part) for part in parts]
-        known = set(Participant.objects.filter(pk__in=ids).values_list("pk", flat=True))
-        unknown = [str(pk) for pk in ids if pk not in known]
-        if unknown:
-            raise forms.ValidationError(f"No participant with id {', '.join(unknown)}.")
-        if len(set(ids)) != len(ids):
-            raise forms.ValidationError("A participant is listed twice.")
-        return ids
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "participant_type":
+            kwargs["initial"] = client_participant_type_id
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
-    form = ActionForm
+    fields = [
+        "name",
+        "reference",
+        "action_type",
+        "assigned_to",
+        "status",
+        "priority",
+        "import_external_reference",
+        "status_changed_at",
+        *READ_ONLY_TIMES,
+    ]
     list_display = [
         "id",
         "name",
@@ -196,14 +227,40 @@ class ActionAdmin(admin.ModelAdmin):
     search_fields = ["name", "reference", "import_external_reference"]
     readonly_fields = ["status_changed_at", *READ_ONLY_TIMES]
     raw_id_fields = ["assigned_to"]
+    inlines = [ActionParticipantInline]
 
     def save_model(self, request, obj, form, change):
-        fields = _changed_fields(form)
-        clients = fields.pop("primary_participants", None)
+        # A new action is created in save_related, together with its participants, so
+        # that ActionCreated already carries its primaryParticipants.
         if change:
-            services.action_update(_stored(obj), primary_participant_ids=clients, **fields)
-        else:
-            _adopt(obj, services.action_create(primary_participant_ids=clients or (), **fields))
+            services.action_update(_stored(obj), **_changed_fields(form))
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+            return
+        pairs = [
+            (row.cleaned_data["participant_type"].pk, row.cleaned_data["participant"].pk)
+            for formset in formsets
+            for row in formset.forms
+            if row.cleaned_data and not row.cleaned_data.get("DELETE")
+        ]
+        created = services.action_create(participants=pairs, **_changed_fields(form))
+        _adopt(form.instance, created)
+        for formset in formsets:
+            formset.save(commit=False)  # what the admin's change message reads; saves nothing
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        for link in formset.deleted_objects:
+            services.action_participant_delete(link)
+        for row in formset.extra_forms:
+            if row.has_changed() and not row.cleaned_data.get("DELETE"):
+                services.action_participant_create(
+                    action_id=form.instance.pk,
+                    participant_type_id=row.cleaned_data["participant_type"].pk,
+                    participant_id=row.cleaned_data["participant"].pk,
+                )
 
 
 @admin.register(TimeEntry)
@@ -222,7 +279,7 @@ class TimeEntryAdmin(admin.ModelAdmin):
     list_select_related = ["owner", "action"]
     search_fields = ["description", "import_external_reference"]
     raw_id_fields = ["action", "owner", "created_by"]
-    readonly_fields = READ_ONLY_TIMES
+    readonly_fields = ["created_at"]
     fields = [
         "action",
         "owner",
@@ -233,7 +290,7 @@ class TimeEntryAdmin(admin.ModelAdmin):
         "billing_behavior",
         ("rate_unit_price", "billable_amount_type", "billable_amount"),
         "import_external_reference",
-        *READ_ONLY_TIMES,
+        "created_at",
     ]
 
     def save_model(self, request, obj, form, change):
@@ -281,13 +338,42 @@ class RestHookAdmin(admin.ModelAdmin):
             _adopt(obj, services.resthook_create(**form.cleaned_data))
 
 
-@admin.register(AccessToken)
-class AccessTokenAdmin(admin.ModelAdmin):
-    """Read-only: tokens are issued by the token endpoint; change `expires_at` to test expiry."""
-
-    list_display = ["id", "created_at", "expires_at", "refresh_expires_at"]
-    fields = ["created_at", "expires_at", "refresh_expires_at"]
-    readonly_fields = ["created_at", "refresh_expires_at"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History that only the OAuth2 endpoints write: viewable, never added or edited."""
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Grant)
+class GrantAdmin(ReadOnlyAdmin):
+    """A user's consent to the client; "Revoke access" ends its tokens (services.grant_revoke)."""
+
+    list_display = ["id", "user", "client_id", "scopes", "created_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    actions = ["revoke_access"]
+
+    @admin.action(description="Revoke access")
+    def revoke_access(self, request, queryset):
+        for grant in queryset:
+            services.grant_revoke(grant)
+        self.message_user(request, f"Revoked {len(queryset)} grant(s).")
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(ReadOnlyAdmin):
+    list_display = ["id", "grant", "scopes", "created_at", "expires_at"]
+    list_select_related = ["grant"]
+
+
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(ReadOnlyAdmin):
+    list_display = ["id", "grant", "scopes", "created_at", "expires_at"]
+    list_select_related = ["grant"]

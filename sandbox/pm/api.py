@@ -1,115 +1,129 @@
-"""HTTP views of the emulated PM: the Actionstep-shaped REST API and the OAuth2 token endpoint.
+"""HTTP views of the emulated PM's REST API (the OAuth2 endpoints are in `oauth.py`).
 
 Views only translate HTTP; records change in `services`, reads live in `selectors`,
-the JSON shape in `wire_format`. Decisions where the reference files are silent:
+the JSON shape in `wire_format`, errors in `errors`. Decisions (research notes in
+/work/research/):
 
-- **Envelope** (ARCHITECTURE.md section 5), `Content-Type: application/vnd.api+json`:
-  `{"links": {...}, "<resource>": [...], "linked": {...}, "meta": {"paging": {"<resource>":
-  {recordCount, pageCount, page, pageSize, prevPage, nextPage}}}}`. `prevPage`/`nextPage`
-  are absolute URLs (null at either end). `links` holds Actionstep's URL templates, e.g.
-  `"actions.assignedTo": {"href": ".../rest/participants/{actions.assignedTo}", ...}`.
-- **One record is an object.** `participants/7` (and any write) answers
-  `{"participants": {...}}`; `participants/7,8` answers a list. Ids that do not exist
-  are left out of a list; 404 when none of them exists.
-- **linked** is `{}` unless `include=` names links (`include=assignedTo,primaryParticipants`
-  on actions, `include=action,owner` on time entries); then it holds the full records.
+- **Envelope** (wiki "Responses"; docs api-responses), `Content-Type:
+  application/vnd.api+json`: `{"links": {...}, "<resource>": [...], "linked": {...},
+  "meta": {"paging": {"<resource>": {recordCount, pageCount, page, pageSize, prevPage,
+  nextPage}}}}` (paging under the resource name: actions OpenAPI file). `prevPage` and
+  `nextPage` are absolute URLs, null at either end (what real Actionstep answers there
+  is UNKNOWN). `links` holds Actionstep's URL templates, e.g. `"actions.assignedTo":
+  {"href": ".../rest/participants/{actions.assignedTo}", "type": "participants"}`.
+- **One record is an object** (api-quirks.md; dbc-tech v1.19.0; the demo's
+  `DataRows == 1`): a collection with one record, `participants/7` and any write answer
+  `{"participants": {...}}`; `participants/7,8` answers a list (docs api-requests).
+  Ids that do not exist are left out; 404 when none of them exists.
+- **No records is 204 with no body** (wiki Error Codes: "May occur if there are no
+  records matching the requested filters"; the demo tests `NoContent`; the PHP SDK's
+  "no records found"), also for a page past the end (emulator choice).
+- **linked** is `{}` unless `include=` names links; then it holds the full records,
+  under the target resource's name (`users/current?include=participant` fills
+  `linked.participants`, as Actionstep's demo reads it). Records of a resource the token
+  has no scope for are left out: the old wiki says "the client will only receive data
+  which is available to the scopes requested".
 - **Writes.** Bodies are `application/json` or `application/vnd.api+json` (else 415).
-  POST answers 200, as the files say. PUT is partial, like PATCH: absent properties are
-  left as they are. Actions are created through `actioncreate` only, which answers the
-  `actioncreate` record (with `links.action`) and the new action under `actions`.
-- **Errors** use the shape of `sandbox.faults`, so a client parses one format:
-  `{"error": {"code", "message", "field", "fields": {"<property>": ["..."]}}}` — 400 for bad JSON
-  or query parameters, 401 for a missing/unknown/expired token, 404, 405, 415, and 422
-  for a body that breaks a rule (the property is named in `fields`).
-- **Tokens** (`oauth/token`, form-encoded POST): `grant_type=client_credentials` or
-  `grant_type=refresh_token` (+ `refresh_token`); the client authenticates on both, with
-  `client_id`/`client_secret` in the body or HTTP Basic (RFC 6749 §2.3.1). The answer is
-  `{"access_token", "token_type": "bearer", "expires_in", "refresh_token", "api_endpoint"}`;
-  refreshing rotates both tokens. Errors follow RFC 6749 §5.2: `{"error", "error_description"}`.
+  POST answers 200 with the record, as the OpenAPI files say. PUT and PATCH are both
+  partial updates: absent properties are left as they are (actions: PATCH in the
+  OpenAPI file, PUT in the wiki and the demo). DELETE answers 204 and takes comma lists
+  (`resthooks/1,2`, as the demo deletes hooks); every id must exist (else 404 and
+  nothing is deleted).
+- **Tokens and scopes.** Every endpoint needs a bearer token (docs api-requests);
+  missing, unknown, expired or revoked → 401 with `WWW-Authenticate: Bearer`. Each
+  endpoint needs the scope named after its resource (`actioncreate` for actioncreate);
+  `all` covers everything (docs api-scopes). A token without it → 403
+  `insufficient_scope` (api-quirks.md, a single source).
+- **Errors** are `{"errors": [...]}` (see `errors.py`).
 """
 
-import base64
-import binascii
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import unquote
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views import View
 
+from sandbox.routers import SANDBOX_DATABASE
+
 from . import selectors, services
-from .selectors import Filter, Page, QueryError
+from .errors import MEDIA_TYPE, ApiError, Problem, bad_request, errors_body, rule_broken
+from .selectors import Access, Filter, Page
 from .wire_format import (
     ACTION_CREATE,
+    ACTION_PARTICIPANTS,
     ACTION_TYPES,
     ACTIONS,
+    PARTICIPANT_TYPES,
     PARTICIPANTS,
     RESTHOOKS,
     TIME_ENTRIES,
     USERS,
     Resource,
-    WireError,
+    actioncreate_parse,
 )
 
-MEDIA_TYPE = "application/vnd.api+json"
 JSON_TYPES = frozenset({"application/json", MEDIA_TYPE})
 
 
-class RequestError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+def errors_response(problems: list[Problem]) -> JsonResponse:
+    return JsonResponse(errors_body(problems), status=problems[0].status, content_type=MEDIA_TYPE)
 
 
-def api_error(
-    status: int, code: str, message: str, fields: Mapping[str, list[str]] | None = None
-) -> JsonResponse:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["field"] = next(iter(fields))
-        error["fields"] = dict(fields)
-    return JsonResponse({"error": error}, status=status, content_type=MEDIA_TYPE)
+def _integer_key(part: str) -> Q | None:
+    return Q(pk=int(part)) if part.isdigit() else None
 
 
-def _invalid(errors: Mapping[str, list[str]]) -> JsonResponse:
-    summary = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
-    return api_error(422, "invalid", summary, errors)
+def _composite_key(part: str) -> Q | None:
+    """`<action>--<participantType>--<participant>`, an action participant's id."""
+    pieces = part.split("--")
+    if len(pieces) != 3 or not all(piece.isdigit() for piece in pieces):
+        return None
+    action, participant_type, participant = map(int, pieces)
+    return Q(action_id=action, participant_type_id=participant_type, participant_id=participant)
 
 
 @dataclass(frozen=True)
 class Endpoint:
     """One REST resource: its wire format, records, filters and the services that change it.
 
-    `includes` maps a link name to the resource it points at and the ids a record links to.
+    `records` gets the request's Access (users need it for `isCurrent`); `includes` maps
+    a link name to the resource it points at and the ids a record links to; `key` reads
+    one id of a path; `current` allows `<resource>/current` (users).
     """
 
     wire: Resource
-    records: Callable[[], QuerySet]
+    records: Callable[[Access], QuerySet]
     filters: Mapping[str, Filter]
+    sorts: Mapping[str, str] = field(default_factory=lambda: selectors.ID_SORTS)
     create: Callable[..., Any] | None = None
     update: Callable[..., Any] | None = None
     delete: Callable[[Any], None] | None = None
     includes: Mapping[str, tuple[str, Callable[[Any], list]]] = field(default_factory=dict)
+    key: Callable[[str], Q | None] = _integer_key
+    current: bool = False
 
 
 ENDPOINTS = {
     "participants": Endpoint(
         PARTICIPANTS,
-        selectors.participant_list,
+        lambda access: selectors.participant_list(),
         selectors.PARTICIPANT_FILTERS,
+        sorts=selectors.PARTICIPANT_SORTS,
         create=services.participant_create,
         update=services.participant_update,
     ),
     "actions": Endpoint(
         ACTIONS,
-        selectors.action_list,
+        lambda access: selectors.action_list(),
         selectors.ACTION_FILTERS,
+        sorts=selectors.ACTION_SORTS,
         update=services.action_update,
         includes={
             "assignedTo": ("participants", lambda action: [action.assigned_to_id]),
@@ -117,27 +131,65 @@ ENDPOINTS = {
             "actionType": ("actiontypes", lambda action: [action.action_type_id]),
         },
     ),
+    "actionparticipants": Endpoint(
+        ACTION_PARTICIPANTS,
+        lambda access: selectors.action_participant_list(),
+        selectors.ACTION_PARTICIPANT_FILTERS,
+        sorts=selectors.ACTION_PARTICIPANT_SORTS,
+        create=services.action_participant_create,
+        delete=services.action_participant_delete,
+        includes={
+            "action": ("actions", lambda link: [link.action_id]),
+            "participantType": ("participanttypes", lambda link: [link.participant_type_id]),
+            "participant": ("participants", lambda link: [link.participant_id]),
+        },
+        key=_composite_key,
+    ),
     "timeentries": Endpoint(
         TIME_ENTRIES,
-        selectors.time_entry_list,
+        lambda access: selectors.time_entry_list(),
         selectors.TIME_ENTRY_FILTERS,
+        sorts=selectors.TIME_ENTRY_SORTS,
         create=services.time_entry_create,
         update=services.time_entry_update,
         delete=services.time_entry_delete,
         includes={
             "action": ("actions", lambda entry: [entry.action_id]),
             "owner": ("participants", lambda entry: [entry.owner_id]),
+            "createdBy": ("participants", lambda entry: [entry.created_by_id]),
         },
     ),
-    "users": Endpoint(USERS, selectors.user_list, selectors.USER_FILTERS),
+    "users": Endpoint(
+        USERS,
+        lambda access: selectors.user_list(current_user_id=access.user_id),
+        selectors.USER_FILTERS,
+        includes={"participant": ("participants", lambda user: [user.pk])},
+        current=True,
+    ),
+    "participanttypes": Endpoint(
+        PARTICIPANT_TYPES,
+        lambda access: selectors.participant_type_list(),
+        selectors.PARTICIPANT_TYPE_FILTERS,
+        sorts=selectors.NAMED_SORTS,
+    ),
     "actiontypes": Endpoint(
-        ACTION_TYPES, selectors.action_type_list, selectors.ACTION_TYPE_FILTERS
+        ACTION_TYPES,
+        lambda access: selectors.action_type_list(),
+        selectors.ACTION_TYPE_FILTERS,
+        sorts=selectors.NAMED_SORTS,
+        includes={
+            "primaryParticipantType": (
+                "participanttypes",
+                lambda action_type: [action_type.primary_participant_type_id],
+            )
+        },
     ),
     "resthooks": Endpoint(
         RESTHOOKS,
-        selectors.resthook_list,
+        lambda access: selectors.resthook_list(),
         selectors.RESTHOOK_FILTERS,
         create=services.resthook_create,
+        update=services.resthook_update,
         delete=services.resthook_delete,
     ),
 }
@@ -150,13 +202,15 @@ def _bearer_token(request: HttpRequest) -> str:
 
 def _request_json(request: HttpRequest) -> Any:
     if request.content_type not in JSON_TYPES:
-        raise RequestError(415, "unsupported_media_type", f"Send {MEDIA_TYPE} or application/json.")
+        raise ApiError(
+            [Problem(415, "unsupported_media_type", f"Send {MEDIA_TYPE} or application/json.")]
+        )
     if not request.body:
-        raise RequestError(400, "bad_request", "The request body is empty.")
+        raise ApiError([bad_request("The request body is empty.")])
     try:
         return json.loads(request.body, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError):
-        raise RequestError(400, "bad_request", "The request body is not valid JSON.") from None
+        raise ApiError([bad_request("The request body is not valid JSON.")]) from None
 
 
 def _page_url(request: HttpRequest, page: int) -> str:
@@ -184,30 +238,40 @@ def _link_templates(request: HttpRequest, wire: Resource) -> dict:
     }
 
 
-def _linked(request: HttpRequest, endpoint: Endpoint, records: list) -> dict:
-    wanted: dict[str, set[int]] = {}
-    for name in filter(None, request.GET.get("include", "").split(",")):
+def _include_names(request: HttpRequest, endpoint: Endpoint) -> list[str]:
+    """The links `include=` names; raises for one the resource does not have."""
+    names = [name for name in request.GET.get("include", "").split(",") if name]
+    for name in names:
         if name not in endpoint.includes:
             choices = ", ".join(endpoint.includes) or "nothing"
-            raise QueryError("include", f"{endpoint.wire.name} can include {choices}.")
+            raise selectors.query_error("include", f"{endpoint.wire.name} can include {choices}.")
+    return names
+
+
+def _linked(request: HttpRequest, endpoint: Endpoint, records: list, access: Access) -> dict:
+    wanted: dict[str, set[int]] = {}
+    for name in _include_names(request, endpoint):
         target, ids_of = endpoint.includes[name]
         ids = wanted.setdefault(target, set())
         ids.update(pk for record in records for pk in ids_of(record) if pk is not None)
     linked = {}
     for target, ids in wanted.items():
+        if not access.allows(target):
+            continue
         related = ENDPOINTS[target]
-        rows = related.records().filter(pk__in=ids).order_by("pk")
+        rows = related.records(access).filter(pk__in=ids).order_by("pk")
         linked[target] = [related.wire.render(row) for row in rows]
     return linked
 
 
-def envelope(request: HttpRequest, endpoint: Endpoint, page: Page, *, many: bool) -> dict:
+def envelope(request: HttpRequest, endpoint: Endpoint, page: Page, access: Access) -> dict:
+    """The answer for a page of records: exactly one record is an object, not a list."""
     wire = endpoint.wire
     rendered = [wire.render(record) for record in page.records]
     return {
         "links": _link_templates(request, wire),
-        wire.name: rendered if many else rendered[0],
-        "linked": _linked(request, endpoint, page.records),
+        wire.name: rendered[0] if len(rendered) == 1 else rendered,
+        "linked": _linked(request, endpoint, page.records, access),
         "meta": {"paging": {wire.name: _paging(request, page)}},
     }
 
@@ -216,49 +280,70 @@ def _one(record: Any) -> Page:
     return Page(records=[record], record_count=1, page=1, page_size=selectors.PAGE_SIZE_DEFAULT)
 
 
-class ApiView(View):
-    """Bearer-token check and the translation of errors into API answers."""
+def _not_found(endpoint: Endpoint, ids: str) -> ApiError:
+    return ApiError([Problem(404, "not_found", f"No {endpoint.wire.name} with id {ids}.")])
 
-    endpoint_name = ""
+
+class ApiView(View):
+    """Bearer-token and scope checks and the translation of errors into API answers."""
+
     http_method_names = ["get", "post", "put", "patch", "delete"]
+    scope: str | None = None
+    access: Access
+
+    @property
+    def error_wire(self) -> Resource | None:
+        return None
+
+    def dispatch(self, request, *args, **kwargs):
+        access = selectors.token_access(_bearer_token(request))
+        if access is None:
+            detail = "The access token is missing, unknown, expired or revoked."
+            response = errors_response([Problem(401, "invalid_token", detail)])
+            response["WWW-Authenticate"] = 'Bearer realm="sandbox-pm", error="invalid_token"'
+            return response
+        if self.scope is not None and not access.allows(self.scope):
+            detail = f"This resource needs the scope {self.scope} (or all)."
+            response = errors_response([Problem(403, "insufficient_scope", detail)])
+            response["WWW-Authenticate"] = (
+                f'Bearer realm="sandbox-pm", error="insufficient_scope", scope="{self.scope}"'
+            )
+            return response
+        self.access = access
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except ApiError as error:
+            return errors_response(error.problems)
+        except ValidationError as error:
+            wire = self.error_wire
+            if wire is None:
+                return errors_response([rule_broken(message) for message in error.messages])
+            return errors_response(wire.validation_problems(error))
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        detail = f"{request.method} is not allowed here."
+        return errors_response([Problem(405, "method_not_allowed", detail)])
+
+
+class EndpointView(ApiView):
+    endpoint_name = ""
 
     @property
     def endpoint(self) -> Endpoint:
         return ENDPOINTS[self.endpoint_name]
 
     @property
+    def scope(self) -> str:
+        return self.endpoint_name
+
+    @property
     def error_wire(self) -> Resource:
         return self.endpoint.wire
 
-    def dispatch(self, request, *args, **kwargs):
-        if not services.token_is_valid(_bearer_token(request)):
-            response = api_error(
-                401, "invalid_token", "The access token is missing, unknown or expired."
-            )
-            response["WWW-Authenticate"] = 'Bearer realm="sandbox-pm", error="invalid_token"'
-            return response
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except RequestError as error:
-            return api_error(error.status, error.code, error.message)
-        except QueryError as error:
-            return api_error(400, "bad_request", str(error), {error.parameter: [error.message]})
-        except WireError as error:
-            return _invalid(error.errors)
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                errors = error.message_dict
-            else:
-                errors = {NON_FIELD_ERRORS: error.messages}
-            return _invalid(self.error_wire.wire_errors(errors))
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        return api_error(405, "method_not_allowed", f"{request.method} is not allowed here.")
-
-    def answer(self, request: HttpRequest, record: Any, **extra: Any) -> JsonResponse:
+    def answer(self, request: HttpRequest, record: Any) -> JsonResponse:
         """The envelope of one record, reloaded so that it renders as a read would."""
-        record = self.endpoint.records().get(pk=record.pk)
-        body = {**extra, **envelope(request, self.endpoint, _one(record), many=False)}
+        record = self.endpoint.records(self.access).get(pk=record.pk)
+        body = envelope(request, self.endpoint, _one(record), self.access)
         return JsonResponse(body, content_type=MEDIA_TYPE)
 
     def body_fields(self, request: HttpRequest, *, creating: bool) -> dict:
@@ -266,13 +351,18 @@ class ApiView(View):
         return wire.parse(wire.unwrap(_request_json(request)), creating=creating)
 
 
-class CollectionView(ApiView):
+class CollectionView(EndpointView):
     def get(self, request):
         endpoint = self.endpoint
-        queryset = selectors.records_filter(endpoint.records(), request.GET, endpoint.filters)
-        queryset = selectors.records_sort(queryset, request.GET.get("sort"))
+        records = endpoint.records(self.access)
+        queryset = selectors.records_filter(records, request.GET, endpoint.filters)
+        queryset = selectors.records_sort(queryset, request.GET.get("sort"), endpoint.sorts)
         page = selectors.records_page(queryset, request.GET)
-        return JsonResponse(envelope(request, endpoint, page, many=True), content_type=MEDIA_TYPE)
+        _include_names(request, endpoint)
+        if not page.records:
+            return HttpResponse(status=204)
+        body = envelope(request, endpoint, page, self.access)
+        return JsonResponse(body, content_type=MEDIA_TYPE)
 
     def post(self, request):
         if self.endpoint.create is None:
@@ -281,31 +371,37 @@ class CollectionView(ApiView):
         return self.answer(request, record)
 
 
-class MemberView(ApiView):
-    def _ids(self, ids: str) -> list[int]:
-        parts = ids.split(",")
-        if not all(part.isdigit() for part in parts):
-            raise RequestError(404, "not_found", f"No {self.endpoint.wire.name} with id {ids}.")
-        return [int(part) for part in parts]
+class MemberView(EndpointView):
+    def _matching(self, ids: str) -> tuple[QuerySet, int]:
+        """The records `ids` names (comma-separated) and how many ids it names."""
+        endpoint = self.endpoint
+        if endpoint.current and ids == "current":
+            keys = [Q(pk=self.access.user_id)]
+        else:
+            keys = [endpoint.key(part) for part in ids.split(",")]
+        if None in keys:
+            raise _not_found(endpoint, ids)
+        condition = Q()
+        for key in keys:
+            condition |= key
+        return endpoint.records(self.access).filter(condition).order_by("pk"), len(keys)
 
     def _record(self, ids: str) -> Any:
-        pks = self._ids(ids)
-        if len(pks) != 1:
-            raise RequestError(400, "bad_request", "Change one record at a time.")
-        record = self.endpoint.records().filter(pk=pks[0]).first()
+        records, count = self._matching(ids)
+        if count != 1:
+            raise ApiError([bad_request("Change one record at a time.")])
+        record = records.first()
         if record is None:
-            raise RequestError(404, "not_found", f"No {self.endpoint.wire.name} with id {ids}.")
+            raise _not_found(self.endpoint, ids)
         return record
 
     def get(self, request, ids: str):
-        endpoint = self.endpoint
-        pks = self._ids(ids)
-        queryset = endpoint.records().filter(pk__in=pks).order_by("pk")
-        page = selectors.records_page(queryset, request.GET)
+        records, _ = self._matching(ids)
+        page = selectors.records_page(records, request.GET)
         if not page.record_count:
-            raise RequestError(404, "not_found", f"No {endpoint.wire.name} with id {ids}.")
-        many = len(pks) > 1
-        return JsonResponse(envelope(request, endpoint, page, many=many), content_type=MEDIA_TYPE)
+            raise _not_found(self.endpoint, ids)
+        body = envelope(request, self.endpoint, page, self.access)
+        return JsonResponse(body, content_type=MEDIA_TYPE)
 
     def put(self, request, ids: str):
         if self.endpoint.update is None:
@@ -319,15 +415,22 @@ class MemberView(ApiView):
     def delete(self, request, ids: str):
         if self.endpoint.delete is None:
             return self.http_method_not_allowed(request)
-        self.endpoint.delete(self._record(ids))
+        records, count = self._matching(ids)
+        records = list(records)
+        if len(records) != count:
+            raise _not_found(self.endpoint, ids)
+        # One request, one outcome: a list is deleted whole or not at all.
+        with transaction.atomic(using=SANDBOX_DATABASE):
+            for record in records:
+                self.endpoint.delete(record)
         return HttpResponse(status=204)
 
 
 class ActionCreateView(ApiView):
     """`POST actioncreate` and `POST actioncreate/{actionTypeId}` create a matter."""
 
-    endpoint_name = "actions"
     http_method_names = ["post"]
+    scope = "actioncreate"
 
     @property
     def error_wire(self) -> Resource:
@@ -340,11 +443,14 @@ class ActionCreateView(ApiView):
             if isinstance(links, dict):
                 given = links.get("actionType")
                 if given is not None and str(given) != action_type_id:
-                    raise WireError({"links.actionType": ["Differs from the type in the URL."]})
-                data = {**data, "links": {**links, "actionType": int(action_type_id)}}
-        fields = ACTION_CREATE.parse(data, creating=True)
-        action = services.action_create(**fields)
-        return self.answer(request, action, actioncreate=ACTION_CREATE.render(action))
+                    pointer = ACTION_CREATE.pointer("links.actionType")
+                    detail = "links.actionType differs from the action type in the URL."
+                    raise ApiError([rule_broken(detail, pointer=pointer)])
+                data = {**data, "links": {**links, "actionType": action_type_id}}
+        fields, participants = actioncreate_parse(data)
+        action = services.action_create(participants=participants, **fields)
+        body = {ACTION_CREATE.name: ACTION_CREATE.render(action)}
+        return JsonResponse(body, content_type=MEDIA_TYPE)
 
 
 class IndexView(ApiView):
@@ -359,57 +465,4 @@ class IndexView(ApiView):
 
 
 def unknown_resource(request: HttpRequest, path: str) -> JsonResponse:
-    return api_error(404, "not_found", f"There is no resource at rest/{path}.")
-
-
-def _client_credentials(request: HttpRequest) -> tuple[str, str]:
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(encoded, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise services.TokenError("invalid_client", "Malformed Basic credentials.") from None
-        client_id, _, client_secret = decoded.partition(":")
-        return unquote(client_id), unquote(client_secret)
-    return request.POST.get("client_id", ""), request.POST.get("client_secret", "")
-
-
-def oauth_token(request: HttpRequest) -> JsonResponse:
-    """OAuth2 token endpoint: client_credentials and refresh_token grants (see module doc)."""
-    if request.method != "POST":
-        return JsonResponse(
-            {"error": "invalid_request", "error_description": "Use POST."}, status=405
-        )
-    try:
-        services.client_credentials_check(*_client_credentials(request))
-        grant_type = request.POST.get("grant_type", "")
-        if grant_type == "client_credentials":
-            issued = services.token_issue()
-        elif grant_type == "refresh_token":
-            refresh_token = request.POST.get("refresh_token", "")
-            if not refresh_token:
-                raise services.TokenError("invalid_request", "refresh_token is required.")
-            issued = services.token_refresh(refresh_token=refresh_token)
-        else:
-            raise services.TokenError(
-                "unsupported_grant_type", "Use client_credentials or refresh_token."
-            )
-    except services.TokenError as error:
-        status = 401 if error.code == "invalid_client" else 400
-        response = JsonResponse(
-            {"error": error.code, "error_description": error.description}, status=status
-        )
-        if status == 401:
-            response["WWW-Authenticate"] = 'Basic realm="sandbox-pm"'
-        return response
-    response = JsonResponse(
-        {
-            "access_token": issued.access_token,
-            "token_type": "bearer",
-            "expires_in": issued.expires_in,
-            "refresh_token": issued.refresh_token,
-            "api_endpoint": request.build_absolute_uri(reverse("sandbox_pm:api")),
-        }
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return errors_response([Problem(404, "not_found", f"There is no resource at rest/{path}.")])

@@ -1,32 +1,44 @@
-"""REST hook delivery: PM tells registered clients that records changed.
+"""REST hook delivery: PM tells registered clients that a record changed.
 
-The reference files list no event names; the emulator knows the seven in
-`RestHook.Event` (ParticipantCreated/Updated, ActionCreated/Updated,
-TimeEntryCreated/Updated/Deleted).
+Decisions (research notes /work/research/actionstep-resources-hooks.md section 1):
 
-A change is announced once its transaction commits (`transaction.on_commit`, sandbox
-alias); each active hook for the event then gets its own django-q2 task, so a slow
-client delays only itself. The POST body is JSON:
+- **Events fired.** The services fire ParticipantCreated/Updated, ActionCreated/Updated,
+  ActionParticipantAdded/Deleted and TimeEntryCreated/Updated, names from
+  docs.actionstep.com/webhooks. Nothing is fired when a time entry is deleted: real
+  Actionstep has no such event (no TimeEntryDeleted, ParticipantDeleted or ActionDeleted
+  in any list). The other documented events can be registered but never fire here.
+- **One POST per record per hook**, to the exact `targetUrl` (its query string kept: the
+  old wiki's example registers `...?callback_id=12345`).
+- **Body**: the JSON:API shape Actionstep's demo app and two consumers read
+  (ResthookResponseDto.cs; settleeasy webhook DTOs; rogan-mocke reads `meta.debug.resthook`):
 
-    {"event": "ParticipantUpdated", "resource": "participants", "ids": [12],
-     "timestamp": "2025-01-31T09:15:02+00:00"}
+      {"data": {"type": "actions", "id": "123", "attributes": {...},
+                "relationships": {"assignedTo": {"data": {"type": "participants", "id": "10"}}}},
+       "meta": {"debug": {"resthook": {"id": 42, "event_name": "ActionCreated"}}}}
 
-and it carries `X-PM-Signature: sha256=<hex HMAC-SHA256 of the raw body>` keyed with
-`settings.SANDBOX_PM_WEBHOOK_SECRET`, and `X-PM-Event: <event>`. The body names ids
-only: a receiver reads the records back through the API, so it never acts on a
-stale copy.
-
-As in Actionstep, any answer but 200 — or no answer within the timeout — disables
-the hook; it receives nothing more until the client registers again.
+  `attributes` are what a GET answers for the record at the moment of the change; for
+  ActionParticipantDeleted, the record as it was before deletion (what real Actionstep
+  sends for a deletion is UNKNOWN).
+- **Unsigned.** No public source documents a signature, a secret or a verification
+  header; a receiver protects itself with a secret in its own `targetUrl`, as the wiki's
+  `callback_id` suggests. Headers: `Content-Type: application/json` (UNKNOWN for real
+  Actionstep) and `User-Agent: sandbox-pm-resthooks/1`.
+- **Answers** (demo-app page; old wiki REST Hooks): 200 is success; **401 deletes the
+  hook** (status `Deleted`: "replying with a 401 ... we'll delete the rest hook"); any
+  other status, no answer within 5 s (timeout UNKNOWN for real Actionstep) or a
+  connection error **disables** it ("If Actionstep receives any other response code it
+  will automatically disable the REST hook"). No retries (none documented). A Disabled
+  or Deleted hook receives nothing until it is registered (or PUT) again.
+- **When.** The record is rendered when the service announces the change; the POSTs are
+  queued once the transaction commits (`transaction.on_commit`, sandbox alias), one
+  django-q2 task per hook, so a slow client delays only itself.
 """
 
-import hashlib
-import hmac
 import json
 import logging
+from typing import Any
 
 import requests
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,69 +46,75 @@ from django_q.tasks import async_task
 
 from sandbox.routers import SANDBOX_DATABASE
 
+from . import selectors, wire_format
 from .models import RestHook
 
 logger = logging.getLogger(__name__)
 
 DELIVERY_TIMEOUT_SECONDS = 5
 
+# How each resource's record is read and rendered for a delivery.
+RENDERERS = {
+    "participants": (selectors.participant_list, wire_format.PARTICIPANTS),
+    "actions": (selectors.action_list, wire_format.ACTIONS),
+    "actionparticipants": (selectors.action_participant_list, wire_format.ACTION_PARTICIPANTS),
+    "timeentries": (selectors.time_entry_list, wire_format.TIME_ENTRIES),
+}
 
-def resthook_signature(body: bytes) -> str:
-    digest = hmac.new(settings.SANDBOX_PM_WEBHOOK_SECRET.encode(), body, hashlib.sha256)
-    return f"sha256={digest.hexdigest()}"
 
-
-def resthooks_announce(event: str, resource: str, ids: list[int]) -> None:
-    """Queue a delivery to every active hook for `event` once the change commits."""
-    body = json.dumps(
-        {
-            "event": event,
-            "resource": resource,
-            "ids": ids,
-            "timestamp": timezone.localtime().isoformat(timespec="seconds"),
-        },
-        separators=(",", ":"),
+def resthooks_announce(event: str, resource: str, pk: Any) -> None:
+    """Render record `pk` now and queue a delivery to every active hook for `event`
+    once the change commits. Call it before deleting the record for a deletion event."""
+    hook_ids = list(
+        RestHook.objects.filter(event_name=event, status=RestHook.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
     )
+    if not hook_ids:
+        return
+    records, wire = RENDERERS[resource]
+    data = wire_format.resthook_data(wire, wire.render(records().get(pk=pk)))
 
     def enqueue() -> None:
-        hook_ids = RestHook.objects.filter(
-            event_name=event, status=RestHook.Status.ACTIVE
-        ).values_list("pk", flat=True)
         for hook_id in hook_ids:
-            async_task("sandbox.pm.hooks.resthook_deliver", hook_id, body)
+            async_task("sandbox.pm.hooks.resthook_deliver", hook_id, event, data)
 
     transaction.on_commit(enqueue, using=SANDBOX_DATABASE)
 
 
-def resthook_deliver(hook_id: int, body: str) -> None:
-    """POST one announcement to one hook (a django-q2 task: it reloads and re-checks)."""
+def resthook_body(hook_id: int, event: str, data: dict) -> bytes:
+    meta = {"debug": {"resthook": {"id": hook_id, "event_name": event}}}
+    return json.dumps({"data": data, "meta": meta}, separators=(",", ":")).encode()
+
+
+def resthook_deliver(hook_id: int, event: str, data: dict) -> None:
+    """POST one record to one hook (a django-q2 task: it reloads and re-checks)."""
     hook = RestHook.objects.filter(pk=hook_id, status=RestHook.Status.ACTIVE).first()
     if hook is None:
         return
-    raw = body.encode()
-    event = json.loads(body)["event"]
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "sandbox-pm-resthooks/1",
-        "X-PM-Event": event,
-        "X-PM-Signature": resthook_signature(raw),
-    }
+    headers = {"Content-Type": "application/json", "User-Agent": "sandbox-pm-resthooks/1"}
     try:
         response = requests.post(
-            hook.target_url, data=raw, headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS
+            hook.target_url,
+            data=resthook_body(hook_id, event, data),
+            headers=headers,
+            timeout=DELIVERY_TIMEOUT_SECONDS,
         )
     except requests.RequestException as error:
         status_code, problem = None, f"{type(error).__name__}: {error}"[:1000]
     else:
         status_code = response.status_code
         problem = "" if status_code == 200 else f"Answered {status_code}, not 200."
-    changes = {
+    changes: dict[str, Any] = {
         "triggered_count": F("triggered_count") + 1,
         "triggered_last_at": timezone.now(),
         "last_status_code": status_code,
         "last_error": problem,
     }
-    if problem:
-        logger.info("REST hook %s disabled: %s", hook_id, problem)
+    if status_code == 401:
+        changes["status"] = RestHook.Status.DELETED
+    elif problem:
         changes["status"] = RestHook.Status.DISABLED
+    if problem:
+        logger.info("REST hook %s now %s: %s", hook_id, changes["status"], problem)
     RestHook.objects.filter(pk=hook_id).update(**changes)

@@ -1,27 +1,41 @@
 """Records of the emulated Practice Management system (Actionstep-shaped).
 
-Decisions where the Actionstep reference files are silent (ARCHITECTURE.md section 5):
+Decisions (research notes: /work/research/actionstep-resources-hooks.md, "-auth-errors.md"):
 
-- **Users are participants.** As in Actionstep, every user is also a participant: a
-  `User`'s primary key *is* its participant's id, so `links.assignedTo` on an action and
-  `links.owner` on a time entry carry one number that is both the user id and the
-  participant id.
-- **Reference.** Participants carry `reference`, the contact Reference that Legal
-  Accounting knows as the Contact Number (ARCHITECTURE.md section 2). It may be blank; it
-  may not contain `*` or any whitespace. PM does not require it to be unique: uniqueness
-  is Legal Accounting's rule, and a clash is what the hub must report.
+- **Users are participants.** Real Actionstep: a user has `links.participant` (wiki
+  "Users", PHP SDK Users.php) and `actions.assignedTo` is a participant id (dbc-tech
+  samples/action.json link templates). The emulator chooses to make a `User`'s primary key
+  *be* its participant's id, so one number serves as both.
+- **No contact Reference.** Real Actionstep participants have no `reference` property
+  (participants OpenAPI file); the only reference-like property is
+  `importExternalReference`, "Import reference" in Actionstep's UI (support article
+  150000026252). The sandbox keeps the firm's contact Reference there. Rules about the
+  Reference (no `*`, no spaces, unique) are Legal Accounting's and the hub's, not PM's.
 - **Title and Alias** of the domain rules are Actionstep's `salutation` and
-  `preferredName`; countries are two-letter ISO codes, as the files' `links` say.
+  `preferredName`; countries are two-letter ISO codes (participants OpenAPI `links`).
 - **modifiedTimestamp** is `modified_at`, set by the services (not `auto_now`) so that
-  the seed can backdate records it bulk-creates.
-- **Primary participants** are ordered: the first is the client Legal Accounting treats
-  as the matter's primary contact.
-- **Matter Date** (Open Date in LA) is the action's `createdTimestamp`.
+  the seed can backdate records it bulk-creates. Time entries have none: real Actionstep
+  time entries have `createdTimestamp` only (timeentries OpenAPI file, wiki Time Entries).
+- **Participant types** are per organisation in real Actionstep (ids 27 and 31 in the
+  wiki examples, names not fixed); the emulator seeds "Staff", "Client" and "Other side"
+  in that order, so the Client type's id is not 1 and a client must look it up by name.
+- **Action participants** (real Actionstep: `actionparticipants`, composite id
+  `action--participantType--participant`, forsyteco schemas) link a participant to an
+  action in a role. An action's `primaryParticipants` are those whose type is its action
+  type's primary participant type (PHP SDK example `actionType[primaryParticipantType]`),
+  in the order they were added: the first is the client Legal Accounting treats as the
+  matter's primary contact (emulator choice).
+- **Matter Date** (Open Date in LA) is the action's `createdTimestamp`, which real
+  Actionstep answers date-only (dbc-tech samples/action.json).
 - **Time** is in hours as `Decimal` with two places (the files' `multipleOf: 0.01`);
   a calculated billable amount is `billableHours x rateUnitPrice`, rounded half up to
   the cent. That rule lives in `services.time_entry_amount`.
+- **OAuth2** (wiki Authorization page): a user's consent creates a `Grant`; codes and
+  tokens hang off it and are stored only as SHA-256 digests. Revoking the grant ends
+  them all.
 """
 
+import hashlib
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -32,20 +46,19 @@ from django.utils import timezone
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO country code, e.g. NZ.")
 hours = [MinValueValidator(0), MaxValueValidator(24)]
 
+CLIENT_PARTICIPANT_TYPE = "Client"
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a code or token: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
 
 def validate_target_url(value: str) -> None:
     """http(s) with a host; unlike URLValidator it allows single-label hosts such as `hub`."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError("Enter an absolute http or https URL.", code="invalid_url")
-
-
-def validate_reference(value: str) -> None:
-    """A Reference may not contain `*` or spaces (ARCHITECTURE.md section 2, Contacts)."""
-    if "*" in value or any(character.isspace() for character in value):
-        raise ValidationError(
-            "A Reference may not contain '*' or spaces.", code="invalid_reference"
-        )
 
 
 class Participant(models.Model):
@@ -63,13 +76,6 @@ class Participant(models.Model):
     last_name = models.CharField(max_length=100, blank=True)
     suffix = models.CharField(max_length=30, blank=True)
     preferred_name = models.CharField("alias", max_length=100, blank=True)
-    reference = models.CharField(
-        max_length=50,
-        blank=True,
-        db_index=True,
-        validators=[validate_reference],
-        help_text="Legal Accounting's Contact Number. No '*' and no spaces.",
-    )
 
     physical_address_line1 = models.CharField(max_length=255, blank=True)
     physical_address_line2 = models.CharField(max_length=255, blank=True)
@@ -112,7 +118,14 @@ class Participant(models.Model):
     website = models.CharField(max_length=255, blank=True)
     occupation = models.CharField(max_length=100, blank=True)
 
-    import_external_reference = models.CharField(max_length=100, blank=True, db_index=True)
+    import_external_reference = models.CharField(
+        "import reference (Reference)",
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text="Actionstep's importExternalReference; the sandbox keeps the firm's contact "
+        "Reference (Legal Accounting's Contact Number) here.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     modified_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -151,11 +164,50 @@ class User(models.Model):
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    @property
+    def has_authority(self) -> bool:
+        """Actionstep's `hasAuthority` (wiki "Users"); its meaning is UNKNOWN in public
+        sources, so every sandbox user has it."""
+        return True
+
+
+class ParticipantType(models.Model):
+    """A role a participant plays on an action (Client, Other side, ...).
+
+    Properties after the PHP SDK's field map (`name`, `description`, `companyFlag`,
+    `isBaseParticipantType`); read-only through the API.
+    """
+
+    name = models.CharField(max_length=50, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    company_flag = models.BooleanField(default=False)
+    is_base_participant_type = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def client_participant_type_id() -> int:
+    """The id of the "Client" type, the default primary participant type of an action
+    type; created if a reset emptied the table (its id then differs again)."""
+    client, _ = ParticipantType.objects.get_or_create(
+        name=CLIENT_PARTICIPANT_TYPE,
+        defaults={"description": "The firm's client on the matter."},
+    )
+    return client.pk
+
 
 class ActionType(models.Model):
     """A kind of matter (Actionstep's action type); `actioncreate` needs one."""
 
     name = models.CharField(max_length=100, unique=True)
+    primary_participant_type = models.ForeignKey(
+        ParticipantType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        default=client_participant_type_id,
+        help_text="Participants of this type are an action's primaryParticipants.",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -179,9 +231,6 @@ class Action(models.Model):
     assigned_to = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_actions"
     )
-    primary_participants = models.ManyToManyField(
-        Participant, through="PrimaryParticipant", related_name="client_actions"
-    )
     import_external_reference = models.CharField(max_length=100, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     modified_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -191,27 +240,45 @@ class Action(models.Model):
 
     @property
     def primary_participant_ids(self) -> list[int]:
-        """In client order; reads the prefetched links when there are any."""
-        return [link.participant_id for link in self.client_links.all()]
+        """Participants of the action type's primary participant type, in the order they
+        were added; reads the prefetched links (and the selected action type) when there
+        are any."""
+        primary_type_id = self.action_type.primary_participant_type_id
+        return [
+            link.participant_id
+            for link in self.participant_links.all()
+            if link.participant_type_id == primary_type_id
+        ]
 
 
-class PrimaryParticipant(models.Model):
-    """A client of an action, in order: position 0 is the primary client."""
+class ActionParticipant(models.Model):
+    """A participant in a role on an action; `participant_number` is the order added."""
 
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="client_links")
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField(default=0)
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="participant_links")
+    participant_type = models.ForeignKey(
+        ParticipantType, on_delete=models.PROTECT, related_name="+"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="action_links"
+    )
+    participant_number = models.PositiveIntegerField(editable=False)
 
     class Meta:
-        ordering = ["position", "id"]
+        ordering = ["participant_number", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["action", "participant"], name="sandbox_pm_one_client_link_per_pair"
+                fields=["action", "participant_type", "participant"],
+                name="sandbox_pm_one_action_participant_per_role",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.participant_id} on {self.action_id}"
+        return self.composite_id
+
+    @property
+    def composite_id(self) -> str:
+        """Actionstep's id: `<action>--<participantType>--<participant>`."""
+        return f"{self.action_id}--{self.participant_type_id}--{self.participant_id}"
 
 
 class TimeEntry(models.Model):
@@ -246,8 +313,7 @@ class TimeEntry(models.Model):
         max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
     )
     import_external_reference = models.CharField(max_length=100, blank=True, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    modified_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name_plural = "time entries"
@@ -263,22 +329,42 @@ class TimeEntry(models.Model):
 class RestHook(models.Model):
     """A registration: POST `event_name` notifications to `target_url`.
 
-    As in Actionstep, a delivery answered with anything but 200 (or not answered)
-    disables the hook; it stays disabled until the client registers again.
+    Real Actionstep (docs.actionstep.com/webhooks; demo-app page; old wiki REST Hooks):
+    a delivery answered 401 deletes the hook, any other answer but 200 disables it, and
+    either way it receives nothing until the client registers it again.
     """
 
     class Event(models.TextChoices):
-        PARTICIPANT_CREATED = "ParticipantCreated"
-        PARTICIPANT_UPDATED = "ParticipantUpdated"
+        """The 21 "Supported Events" of docs.actionstep.com/webhooks, verbatim."""
+
         ACTION_CREATED = "ActionCreated"
         ACTION_UPDATED = "ActionUpdated"
+        ACTION_DOCUMENT_CREATED = "ActionDocumentCreated"
+        ACTION_DOCUMENT_UPDATED = "ActionDocumentUpdated"
+        ACTION_DOCUMENT_DELETED = "ActionDocumentDeleted"
+        ACTION_PARTICIPANT_ADDED = "ActionParticipantAdded"
+        ACTION_PARTICIPANT_DELETED = "ActionParticipantDeleted"
+        DATA_COLLECTION_RECORD_UPDATED = "DataCollectionRecordUpdated"
+        DATA_COLLECTION_RECORD_DELETED = "DataCollectionRecordDeleted"
+        DATA_COLLECTION_RECORD_VALUE_UPDATED = "DataCollectionRecordValueUpdated"
+        DISBURSEMENT_CREATED = "DisbursementCreated"
+        DISBURSEMENT_UPDATED = "DisbursementUpdated"
+        FILE_NOTE_CREATED = "FileNoteCreated"
+        FILE_NOTE_UPDATED = "FileNoteUpdated"
+        PARTICIPANT_CREATED = "ParticipantCreated"
+        PARTICIPANT_UPDATED = "ParticipantUpdated"
+        STEP_CHANGED = "StepChanged"
+        TASK_CREATED = "TaskCreated"
+        TASK_UPDATED = "TaskUpdated"
         TIME_ENTRY_CREATED = "TimeEntryCreated"
         TIME_ENTRY_UPDATED = "TimeEntryUpdated"
-        TIME_ENTRY_DELETED = "TimeEntryDeleted"
 
     class Status(models.TextChoices):
+        """The RESTHook `status` enum of the OpenAPI file."""
+
         ACTIVE = "Active"
         DISABLED = "Disabled"
+        DELETED = "Deleted"
 
     event_name = models.CharField(max_length=40, choices=Event.choices)
     target_url = models.CharField(max_length=500, validators=[validate_target_url])
@@ -297,14 +383,53 @@ class RestHook(models.Model):
         return f"{self.event_name} → {self.target_url}"
 
 
-class AccessToken(models.Model):
-    """An OAuth2 token pair. Only SHA-256 digests are stored; the raw tokens are shown once."""
+class Grant(models.Model):
+    """A user's consent to one client, for some scopes (the authorize page's "Allow")."""
 
-    access_digest = models.CharField(max_length=64, unique=True)
-    refresh_digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="grants")
+    client_id = models.CharField(max_length=100)
+    scopes = models.CharField(max_length=500, help_text="Space-separated scope names.")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.client_id} for {self.user_id} ({self.scopes})"
+
+
+class AuthorizationCode(models.Model):
+    """A single-use code from the authorize page; only its SHA-256 digest is stored."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="codes")
+    redirect_uri = models.CharField(max_length=1000)
+    code_challenge = models.CharField(max_length=128, blank=True)
     expires_at = models.DateTimeField()
-    refresh_expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Code {self.pk} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class AccessToken(models.Model):
+    """A bearer token; only its SHA-256 digest is stored, the raw token is shown once."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="access_tokens")
+    scopes = models.CharField(max_length=500)
+    expires_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"Token {self.pk} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+        return f"Access token {self.pk} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class RefreshToken(models.Model):
+    """Trades once for a new token pair (the row is deleted when spent)."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="refresh_tokens")
+    scopes = models.CharField(max_length=500)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Refresh token {self.pk} (expires {self.expires_at:%Y-%m-%d %H:%M})"

@@ -6,9 +6,12 @@ finds seeded records by reading or polling (`modifiedTimestamp_gt`), as it would
 first connecting to a firm that has used PM for years. Everything random comes from
 the `rng` passed in, so one seed gives the same names, matters and hours again.
 
-Contacts get blank References (Legal Accounting assigns Contact Numbers) except the
+Contacts get a blank Reference (Legal Accounting assigns Contact Numbers) except the
 `clashing_references`, each given to one contact: a test sets them to numbers LA
-already uses, to see the clash reported (ARCHITECTURE.md section 2).
+already uses, to see the clash reported (ARCHITECTURE.md section 2). Real Actionstep
+participants have no `reference`, so the sandbox keeps the Reference in
+`importExternalReference` (see models.py). A matter's clients are action participants
+of the "Client" type, the primary participant type of every seeded action type.
 """
 
 import random
@@ -21,16 +24,8 @@ from django.utils import timezone
 
 from sandbox.routers import SANDBOX_DATABASE
 
-from .models import (
-    Action,
-    ActionType,
-    Participant,
-    PrimaryParticipant,
-    TimeEntry,
-    User,
-    validate_reference,
-)
-from .services import time_entry_amount
+from .models import Action, ActionParticipant, ActionType, Participant, TimeEntry, User
+from .services import participant_types_create_defaults, time_entry_amount
 
 BATCH_SIZE = 500
 
@@ -245,24 +240,24 @@ def seed_pm(
         raise ValueError("Matters and time entries need users.")
     if time_entries and not matters:
         raise ValueError("Time entries need matters.")
-    for reference in clashing_references:
-        validate_reference(reference)
     now = timezone.now()
+    client_type = participant_types_create_defaults()["Client"]
 
     staff = _users(rng, users, now)
     clients = Participant.objects.bulk_create(
         [_contact(rng, number, now) for number in range(1, contacts + 1)], batch_size=BATCH_SIZE
     )
     clashing = list(clashing_references)[: len(clients)]
-    for client, reference in zip(rng.sample(clients, len(clashing)), clashing, strict=True):
-        client.reference = reference
-    Participant.objects.bulk_update(
-        [client for client in clients if client.reference], ["reference"], batch_size=BATCH_SIZE
-    )
+    chosen = rng.sample(clients, len(clashing))
+    for client, reference in zip(chosen, clashing, strict=True):
+        client.import_external_reference = reference
+    Participant.objects.bulk_update(chosen, ["import_external_reference"], batch_size=BATCH_SIZE)
 
     types = {
-        name: ActionType.objects.get_or_create(name=name)[0]
-        for name in {kind for kind, _ in MATTER_KINDS}
+        name: ActionType.objects.get_or_create(
+            name=name, defaults={"primary_participant_type": client_type}
+        )[0]
+        for name in sorted({kind for kind, _ in MATTER_KINDS})
     }
     actions, client_lists = [], []
     for _ in range(matters):
@@ -286,11 +281,16 @@ def seed_pm(
         )
         client_lists.append(matter_clients)
     actions = Action.objects.bulk_create(actions, batch_size=BATCH_SIZE)
-    PrimaryParticipant.objects.bulk_create(
+    ActionParticipant.objects.bulk_create(
         [
-            PrimaryParticipant(action=action, participant=client, position=position)
+            ActionParticipant(
+                action=action,
+                participant_type_id=action.action_type.primary_participant_type_id,
+                participant=client,
+                participant_number=number,
+            )
             for action, matter_clients in zip(actions, client_lists, strict=True)
-            for position, client in enumerate(matter_clients)
+            for number, client in enumerate(matter_clients, start=1)
         ],
         batch_size=BATCH_SIZE,
     )
@@ -315,7 +315,6 @@ def seed_pm(
                 rate_unit_price=owner.hourly_rate,
                 billable_amount=time_entry_amount(billable, owner.hourly_rate),
                 created_at=recorded,
-                modified_at=recorded,
             )
         )
     TimeEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)

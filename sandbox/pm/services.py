@@ -1,36 +1,57 @@
 """Every change to the emulated PM's records goes through these functions.
 
-The API views, the admin (`save_model`) and tests call them, so validation,
-`modifiedTimestamp` and REST hooks behave the same everywhere. They take model
-attribute names (`owner_id`, `primary_participant_ids`) and raise Django's
+The API views, the admin (`save_model`, `save_formset`, actions) and tests call them,
+so validation, `modifiedTimestamp` and REST hooks behave the same everywhere. They take
+model attribute names (`owner_id`, `primary_participant_ids`) and raise Django's
 `ValidationError` keyed by model field. Only the seed bypasses them, to bulk-create
 thousands of rows without announcing each one.
 
 An update that changes nothing is not a change: `modifiedTimestamp` stays and no hook
 fires, so a client writing back what it just read does not start an echo.
+
+The OAuth2 part follows the wiki Authorization page (authorization-code grant only:
+"Actionstep supports the Authorization grant type only") and RFC 6749 where the wiki is
+silent; the research notes are /work/research/actionstep-auth-errors.md section 1.
 """
 
+import base64
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from sandbox.routers import SANDBOX_DATABASE
 
 from .hooks import resthooks_announce
-from .models import AccessToken, Action, Participant, PrimaryParticipant, RestHook, TimeEntry, User
+from .models import (
+    CLIENT_PARTICIPANT_TYPE,
+    AccessToken,
+    Action,
+    ActionParticipant,
+    AuthorizationCode,
+    Grant,
+    Participant,
+    ParticipantType,
+    RefreshToken,
+    RestHook,
+    TimeEntry,
+    User,
+    token_digest,
+)
+from .selectors import ALL_SCOPES
 
-REFRESH_TOKEN_TTL = timedelta(days=30)
 CENT = Decimal("0.01")
-
 NAME_FIELDS = frozenset({"first_name", "last_name", "company_name", "is_company"})
 
 
@@ -77,20 +98,21 @@ def _participant_derive_names(participant: Participant, *, keep_display_name: bo
 
 @transaction.atomic(using=SANDBOX_DATABASE)
 def participant_create(**fields: Any) -> Participant:
-    """Create a contact. The Reference may not contain `*` or spaces (ARCHITECTURE.md §2)."""
+    """Create a contact. A given displayName is kept; else it is derived from the names
+    (the API requires one, as CreateParticipant does; the admin and tests need not)."""
     participant = Participant()
     _assign(participant, fields)
     _participant_derive_names(participant, keep_display_name="display_name" in fields)
     participant.full_clean()
     participant.save()
-    resthooks_announce(RestHook.Event.PARTICIPANT_CREATED, "participants", [participant.pk])
+    resthooks_announce(RestHook.Event.PARTICIPANT_CREATED, "participants", participant.pk)
     return participant
 
 
 @transaction.atomic(using=SANDBOX_DATABASE)
 def participant_update(participant: Participant, **fields: Any) -> Participant:
     """A name change re-derives displayName unless the same write changes displayName too
-    (a client echoing back the displayName it read does not pin the old name)."""
+    (the API never sends displayName on update: UpdateParticipant has none)."""
     renamed = fields.get("display_name", participant.display_name) != participant.display_name
     if not _assign(participant, fields):
         return participant
@@ -99,7 +121,7 @@ def participant_update(participant: Participant, **fields: Any) -> Participant:
     participant.modified_at = timezone.now()
     participant.full_clean()
     participant.save()
-    resthooks_announce(RestHook.Event.PARTICIPANT_UPDATED, "participants", [participant.pk])
+    resthooks_announce(RestHook.Event.PARTICIPANT_UPDATED, "participants", participant.pk)
     return participant
 
 
@@ -133,50 +155,91 @@ def user_update(user: User, **fields: Any) -> User:
     return user
 
 
+# Participant types -----------------------------------------------------------------
+
+DEFAULT_PARTICIPANT_TYPES = {
+    "Staff": {"description": "A member of the firm working on the matter."},
+    CLIENT_PARTICIPANT_TYPE: {"description": "The firm's client on the matter."},
+    "Other side": {"description": "The party opposing the client."},
+}
+
+
+def participant_types_create_defaults() -> dict[str, ParticipantType]:
+    """The types a fresh PM has (migration 0004 creates them too), in that order so the
+    Client type's id is not 1; for a database a reset or a test flush emptied."""
+    return {
+        name: ParticipantType.objects.get_or_create(name=name, defaults=defaults)[0]
+        for name, defaults in DEFAULT_PARTICIPANT_TYPES.items()
+    }
+
+
 # Actions (matters) -------------------------------------------------------------------
 
 
-def _action_set_clients(action: Action, participant_ids: list[int]) -> None:
-    if len(set(participant_ids)) != len(participant_ids):
-        raise ValidationError({"primary_participant_ids": "A participant is listed twice."})
-    found = set(Participant.objects.filter(pk__in=participant_ids).values_list("pk", flat=True))
-    missing = [str(pk) for pk in participant_ids if pk not in found]
-    if missing:
-        raise ValidationError(
-            {"primary_participant_ids": f"No participant with id {', '.join(missing)}."}
+def _action_touch(action_id: int) -> None:
+    """A change to an action's primaryParticipants is a change to the action: its
+    modifiedTimestamp moves and ActionUpdated fires (whether real Actionstep fires
+    ActionUpdated then is UNKNOWN; the emulator keeps "modifiedTimestamp moved" and
+    "ActionUpdated fired" together)."""
+    Action.objects.filter(pk=action_id).update(modified_at=timezone.now())
+    resthooks_announce(RestHook.Event.ACTION_UPDATED, "actions", action_id)
+
+
+def _participants_attach(action: Action, pairs: list[tuple[int, int]]) -> list[ActionParticipant]:
+    type_ids = {type_id for type_id, _ in pairs}
+    participant_ids = {participant_id for _, participant_id in pairs}
+    known_types = set(ParticipantType.objects.filter(pk__in=type_ids).values_list("pk", flat=True))
+    known = set(Participant.objects.filter(pk__in=participant_ids).values_list("pk", flat=True))
+    problems = [f"No participant type with id {pk}." for pk in sorted(type_ids - known_types)]
+    problems += [f"No participant with id {pk}." for pk in sorted(participant_ids - known)]
+    if len(set(pairs)) != len(pairs):
+        problems.append("A participant is listed twice for the same participant type.")
+    if problems:
+        raise ValidationError({"participants": problems})
+    return ActionParticipant.objects.bulk_create(
+        ActionParticipant(
+            action=action,
+            participant_type_id=type_id,
+            participant_id=participant_id,
+            participant_number=number,
         )
-    action.client_links.all().delete()
-    getattr(action, "_prefetched_objects_cache", {}).pop("client_links", None)
-    PrimaryParticipant.objects.bulk_create(
-        PrimaryParticipant(action=action, participant_id=pk, position=position)
-        for position, pk in enumerate(participant_ids)
+        for number, (type_id, participant_id) in enumerate(pairs, start=1)
     )
 
 
 @transaction.atomic(using=SANDBOX_DATABASE)
-def action_create(*, primary_participant_ids: Iterable[int] = (), **fields: Any) -> Action:
-    """Create a matter (Actionstep's `actioncreate`); the first client is the primary one."""
+def action_create(
+    *,
+    primary_participant_ids: Iterable[int] = (),
+    participants: Iterable[tuple[int, int]] = (),
+    **fields: Any,
+) -> Action:
+    """Create a matter (Actionstep's `actioncreate`).
+
+    `participants` are `(participant type id, participant id)` pairs, as
+    `links.participantType<N>` gives them; `primary_participant_ids` is a shorthand for
+    pairs of the action type's primary participant type (the first is the primary
+    client). Each becomes an action participant, numbered in that order.
+    """
     action = Action()
     _assign(action, fields)
     action.full_clean()
     action.save()
-    _action_set_clients(action, list(primary_participant_ids))
-    resthooks_announce(RestHook.Event.ACTION_CREATED, "actions", [action.pk])
+    primary_type_id = action.action_type.primary_participant_type_id
+    pairs = [(primary_type_id, pk) for pk in primary_participant_ids] + list(participants)
+    links = _participants_attach(action, pairs)
+    resthooks_announce(RestHook.Event.ACTION_CREATED, "actions", action.pk)
+    for link in links:
+        resthooks_announce(RestHook.Event.ACTION_PARTICIPANT_ADDED, "actionparticipants", link.pk)
     return action
 
 
 @transaction.atomic(using=SANDBOX_DATABASE)
-def action_update(
-    action: Action, *, primary_participant_ids: Iterable[int] | None = None, **fields: Any
-) -> Action:
+def action_update(action: Action, **fields: Any) -> Action:
+    """Change a matter's own properties; its participants change through
+    `action_participant_create` / `_delete`."""
     status = action.status
-    changed = _assign(action, fields)
-    if primary_participant_ids is not None:
-        ids = list(primary_participant_ids)
-        if ids != action.primary_participant_ids:
-            _action_set_clients(action, ids)
-            changed = True
-    if not changed:
+    if not _assign(action, fields):
         return action
     now = timezone.now()
     if action.status != status:
@@ -184,8 +247,52 @@ def action_update(
     action.modified_at = now
     action.full_clean()
     action.save()
-    resthooks_announce(RestHook.Event.ACTION_UPDATED, "actions", [action.pk])
+    resthooks_announce(RestHook.Event.ACTION_UPDATED, "actions", action.pk)
     return action
+
+
+@transaction.atomic(using=SANDBOX_DATABASE)
+def action_participant_create(
+    *, action_id: int, participant_type_id: int, participant_id: int
+) -> ActionParticipant:
+    """Add a participant to an action in a role; numbered after the action's last one.
+    The same participant twice in the same role is refused (the composite id would
+    clash)."""
+    link = ActionParticipant(
+        action_id=action_id, participant_type_id=participant_type_id, participant_id=participant_id
+    )
+    link.participant_number = 0
+    link.full_clean(validate_constraints=False)
+    if ActionParticipant.objects.filter(
+        action_id=action_id, participant_type_id=participant_type_id, participant_id=participant_id
+    ).exists():
+        raise ValidationError(
+            f"Participant {participant_id} already has participant type "
+            f"{participant_type_id} on action {action_id}."
+        )
+    action = Action.objects.select_for_update().select_related("action_type").get(pk=action_id)
+    last = action.participant_links.aggregate(last=Max("participant_number"))["last"] or 0
+    link.participant_number = last + 1
+    link.save()
+    resthooks_announce(RestHook.Event.ACTION_PARTICIPANT_ADDED, "actionparticipants", link.pk)
+    if participant_type_id == action.action_type.primary_participant_type_id:
+        _action_touch(action_id)
+    return link
+
+
+@transaction.atomic(using=SANDBOX_DATABASE)
+def action_participant_delete(link: ActionParticipant) -> None:
+    """Remove a participant from an action (ActionParticipantDeleted carries the record
+    as it was)."""
+    resthooks_announce(RestHook.Event.ACTION_PARTICIPANT_DELETED, "actionparticipants", link.pk)
+    primary_type_id = (
+        Action.objects.filter(pk=link.action_id)
+        .values_list("action_type__primary_participant_type_id", flat=True)
+        .get()
+    )
+    link.delete()
+    if link.participant_type_id == primary_type_id:
+        _action_touch(link.action_id)
 
 
 # Time entries ------------------------------------------------------------------------
@@ -208,8 +315,10 @@ def _time_entry_price(entry: TimeEntry, fields: dict[str, Any]) -> None:
 
 @transaction.atomic(using=SANDBOX_DATABASE)
 def time_entry_create(**fields: Any) -> TimeEntry:
-    """Record time. Billable hours default to actual hours, the rate to the owner's rate,
-    `createdBy` to the owner; a given `billableAmount` makes the amount Fixed."""
+    """Record time. `owner` and `createdBy` must be users (wiki TR03: "The owner must be
+    a system user"). Billable hours default to actual hours, the rate to the owner's
+    rate, `createdBy` to the owner (the API requires it, as the OpenAPI file does); a
+    given `billableAmount` makes the amount Fixed."""
     entry = TimeEntry()
     _assign(entry, fields)
     if entry.billable_hours is None:
@@ -223,7 +332,7 @@ def time_entry_create(**fields: Any) -> TimeEntry:
     _time_entry_price(entry, fields)
     entry.full_clean()
     entry.save()
-    resthooks_announce(RestHook.Event.TIME_ENTRY_CREATED, "timeentries", [entry.pk])
+    resthooks_announce(RestHook.Event.TIME_ENTRY_CREATED, "timeentries", entry.pk)
     return entry
 
 
@@ -232,26 +341,35 @@ def time_entry_update(time_entry: TimeEntry, **fields: Any) -> TimeEntry:
     if not _assign(time_entry, fields):
         return time_entry
     _time_entry_price(time_entry, fields)
-    time_entry.modified_at = timezone.now()
     time_entry.full_clean()
     time_entry.save()
-    resthooks_announce(RestHook.Event.TIME_ENTRY_UPDATED, "timeentries", [time_entry.pk])
+    resthooks_announce(RestHook.Event.TIME_ENTRY_UPDATED, "timeentries", time_entry.pk)
     return time_entry
 
 
 @transaction.atomic(using=SANDBOX_DATABASE)
 def time_entry_delete(time_entry: TimeEntry) -> None:
-    pk = time_entry.pk
+    """Delete time; nothing is announced, as real Actionstep has no time-entry deletion
+    event (docs.actionstep.com/webhooks)."""
     time_entry.delete()
-    resthooks_announce(RestHook.Event.TIME_ENTRY_DELETED, "timeentries", [pk])
 
 
 # REST hooks --------------------------------------------------------------------------
 
 
 def resthook_create(*, event_name: str, target_url: str) -> RestHook:
-    """Register a hook. Registering again is how a client revives a disabled hook."""
+    """Register a hook for one of the 21 documented events. Registering again is how a
+    client revives a disabled or deleted hook (demo-app page)."""
     hook = RestHook(event_name=event_name, target_url=target_url)
+    hook.full_clean()
+    hook.save()
+    return hook
+
+
+def resthook_update(hook: RestHook, **fields: Any) -> RestHook:
+    """PUT: change `eventName`/`targetUrl`. Whether a PUT revives a disabled hook is
+    UNKNOWN; the emulator chooses yes: any PUT sets the status back to Active."""
+    _assign(hook, {**fields, "status": RestHook.Status.ACTIVE})
     hook.full_clean()
     hook.save()
     return hook
@@ -261,7 +379,37 @@ def resthook_delete(hook: RestHook) -> None:
     hook.delete()
 
 
-# OAuth2 tokens -----------------------------------------------------------------------
+# OAuth2 ------------------------------------------------------------------------------
+
+# Each REST resource's own name (real Actionstep: docs.actionstep.com/api-scopes, wiki
+# resource pages' "Scope Parameter") plus `all`; only these exist in the sandbox. Whether
+# `users` and `resthooks` are scopes of their own is UNKNOWN (the public table is cut
+# off); the emulator treats them like every other resource.
+SCOPES = frozenset(
+    {
+        ALL_SCOPES,
+        "actioncreate",
+        "actionparticipants",
+        "actions",
+        "actiontypes",
+        "participants",
+        "participanttypes",
+        "resthooks",
+        "timeentries",
+        "users",
+    }
+)
+AUTHORIZATION_CODE_LIFETIME = timedelta(minutes=10)
+PKCE_VALUE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+
+
+class AuthorizeError(Exception):
+    """An authorize request refused (RFC 6749 §4.1.2.1). `redirectable` is False when the
+    client or redirect_uri cannot be trusted: then the user sees an error page instead."""
+
+    def __init__(self, code: str, description: str, *, redirectable: bool = True):
+        super().__init__(description)
+        self.code, self.description, self.redirectable = code, description, redirectable
 
 
 class TokenError(Exception):
@@ -274,18 +422,31 @@ class TokenError(Exception):
 
 
 @dataclass(frozen=True)
+class AuthorizationRequest:
+    client_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    state: str
+    code_challenge: str
+
+
+@dataclass(frozen=True)
 class IssuedToken:
     access_token: str
     refresh_token: str
     expires_in: int
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _setting_names(value: str | Iterable[str]) -> set[str]:
+    """A list setting given as a list or as a comma- or space-separated string."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    return {name.strip() for name in value if name.strip()}
 
 
-def client_credentials_check(client_id: str, client_secret: str) -> None:
-    """Raise TokenError unless these are `SANDBOX_PM_CLIENT_ID`/`_SECRET`."""
+def client_authenticate(client_id: str, client_secret: str) -> None:
+    """Raise TokenError unless these are `SANDBOX_PM_CLIENT_ID`/`_SECRET` (the sandbox
+    has one client, as a firm's sandbox from Actionstep support does)."""
     expected = (settings.SANDBOX_PM_CLIENT_ID, settings.SANDBOX_PM_CLIENT_SECRET)
     matches = secrets.compare_digest(client_id.encode(), expected[0].encode())
     matches &= secrets.compare_digest(client_secret.encode(), expected[1].encode())
@@ -293,33 +454,177 @@ def client_credentials_check(client_id: str, client_secret: str) -> None:
         raise TokenError("invalid_client", "Unknown client_id or wrong client_secret.")
 
 
-def token_issue() -> IssuedToken:
-    """A fresh pair: the access token lives SANDBOX_PM_TOKEN_TTL_SECONDS, the refresh
-    token 30 days or until it is used once (refreshing rotates both)."""
-    now = timezone.now()
-    ttl = settings.SANDBOX_PM_TOKEN_TTL_SECONDS
-    access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    AccessToken.objects.filter(refresh_expires_at__lt=now).delete()
-    AccessToken.objects.create(
-        access_digest=_digest(access),
-        refresh_digest=_digest(refresh),
-        expires_at=now + timedelta(seconds=ttl),
-        refresh_expires_at=now + REFRESH_TOKEN_TTL,
+def authorization_request_check(
+    *,
+    response_type: str,
+    client_id: str,
+    redirect_uri: str,
+    scope: str,
+    state: str = "",
+    code_challenge: str = "",
+    code_challenge_method: str = "",
+) -> AuthorizationRequest:
+    """The authorize request's rules, in RFC 6749 §4.1.2.1's order: an unknown client or
+    a redirect_uri whose host is not in SANDBOX_PM_REDIRECT_HOSTS (standing in for the
+    redirect URIs a firm registers) cannot redirect; then `response_type` must be `code`
+    and `scope` must name known scopes the client was pre-granted
+    (SANDBOX_PM_CLIENT_SCOPES; "they will ask you which of the following scopes ... you
+    require", docs.actionstep.com/api-scopes). The wiki: "Actionstep requires the use of
+    the scope argument". PKCE (RFC 7636) is UNKNOWN for real Actionstep: the emulator
+    takes an S256 challenge when sent and never requires one."""
+    if not secrets.compare_digest(client_id.encode(), settings.SANDBOX_PM_CLIENT_ID.encode()):
+        raise AuthorizeError("invalid_client", "Unknown client_id.", redirectable=False)
+    parts = urlsplit(redirect_uri)
+    allowed_hosts = _setting_names(settings.SANDBOX_PM_REDIRECT_HOSTS)
+    if parts.scheme not in ("http", "https") or parts.fragment or parts.hostname is None:
+        raise AuthorizeError(
+            "invalid_request", "redirect_uri must be an absolute http(s) URL.", redirectable=False
+        )
+    if parts.hostname not in allowed_hosts:
+        raise AuthorizeError(
+            "invalid_request",
+            f"redirect_uri's host {parts.hostname} is not registered for this client.",
+            redirectable=False,
+        )
+    if response_type != "code":
+        raise AuthorizeError("unsupported_response_type", "Only response_type=code is supported.")
+    scopes = tuple(dict.fromkeys(scope.split()))
+    if not scopes:
+        raise AuthorizeError("invalid_scope", "scope is required.")
+    unknown = [name for name in scopes if name not in SCOPES]
+    if unknown:
+        raise AuthorizeError("invalid_scope", f"Unknown scope: {' '.join(unknown)}.")
+    granted = _setting_names(settings.SANDBOX_PM_CLIENT_SCOPES)
+    if ALL_SCOPES not in granted:
+        refused = [name for name in scopes if name not in granted]
+        if refused:
+            raise AuthorizeError(
+                "invalid_scope", f"Scope not granted to this client: {' '.join(refused)}."
+            )
+    if code_challenge_method and code_challenge_method != "S256":
+        raise AuthorizeError("invalid_request", "code_challenge_method must be S256.")
+    if code_challenge and not (code_challenge_method and PKCE_VALUE.match(code_challenge)):
+        raise AuthorizeError("invalid_request", "Send an S256 code_challenge of 43-128 chars.")
+    if code_challenge_method and not code_challenge:
+        raise AuthorizeError("invalid_request", "code_challenge_method needs a code_challenge.")
+    return AuthorizationRequest(
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        state=state,
+        code_challenge=code_challenge,
     )
-    return IssuedToken(access_token=access, refresh_token=refresh, expires_in=ttl)
+
+
+def grant_create(*, user: User, client_id: str, scopes: Iterable[str]) -> Grant:
+    return Grant.objects.create(user=user, client_id=client_id, scopes=" ".join(scopes))
+
+
+def grant_revoke(grant: Grant) -> None:
+    """End a user's consent: its access tokens answer 401 from now on, its refresh tokens
+    and unused codes invalid_grant. (Actionstep users revoke an app in Actionstep's own
+    settings; how that shows on the API is UNKNOWN beyond a refused token.)"""
+    Grant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    grant.refresh_from_db(fields=["revoked_at"])
 
 
 @transaction.atomic(using=SANDBOX_DATABASE)
-def token_refresh(*, refresh_token: str) -> IssuedToken:
-    spent = AccessToken.objects.filter(
-        refresh_digest=_digest(refresh_token), refresh_expires_at__gt=timezone.now()
-    ).delete()[0]
-    if not spent:
+def authorization_code_issue(*, request: AuthorizationRequest, user: User) -> str:
+    """The user allowed the request: a Grant and a single-use code, valid 10 minutes
+    (RFC 6749 §4.1.2 recommends at most 10). Returns the raw code, shown once."""
+    if not user.is_active:
+        raise ValidationError({"user": "Choose an active user."})
+    grant = grant_create(user=user, client_id=request.client_id, scopes=request.scopes)
+    code = secrets.token_urlsafe(32)
+    AuthorizationCode.objects.create(
+        digest=token_digest(code),
+        grant=grant,
+        redirect_uri=request.redirect_uri,
+        code_challenge=request.code_challenge,
+        expires_at=timezone.now() + AUTHORIZATION_CODE_LIFETIME,
+    )
+    return code
+
+
+def pkce_challenge(verifier: str) -> str:
+    """RFC 7636 S256: BASE64URL(SHA256(verifier)) without padding."""
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _pkce_verified(verifier: str, challenge: str) -> bool:
+    if not PKCE_VALUE.match(verifier):
+        return False
+    return secrets.compare_digest(pkce_challenge(verifier), challenge)
+
+
+@transaction.atomic(using=SANDBOX_DATABASE)
+def token_issue(*, grant: Grant) -> IssuedToken:
+    """A new access token (SANDBOX_PM_ACCESS_TOKEN_SECONDS; the wiki: "Access Tokens have
+    a 60 minute lifespan", while `expires_in: 28800` was observed in 2024) and a new
+    refresh token (SANDBOX_PM_REFRESH_TOKEN_DAYS; the wiki: "a Refresh Token which has a
+    21 day lifespan. A Refresh Token is returned with every Access Token issued")."""
+    now = timezone.now()
+    lifetime = settings.SANDBOX_PM_ACCESS_TOKEN_SECONDS
+    access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    AccessToken.objects.filter(expires_at__lt=now).delete()
+    RefreshToken.objects.filter(expires_at__lt=now).delete()
+    AccessToken.objects.create(
+        digest=token_digest(access),
+        grant=grant,
+        scopes=grant.scopes,
+        expires_at=now + timedelta(seconds=lifetime),
+    )
+    RefreshToken.objects.create(
+        digest=token_digest(refresh),
+        grant=grant,
+        scopes=grant.scopes,
+        expires_at=now + timedelta(days=settings.SANDBOX_PM_REFRESH_TOKEN_DAYS),
+    )
+    return IssuedToken(access_token=access, refresh_token=refresh, expires_in=lifetime)
+
+
+def _spend(model: type[models.Model], token: str):
+    """Find an unexpired code or refresh token and delete it in one step, outside any
+    transaction, so that it stays spent whatever the caller refuses next."""
+    found = (
+        model.objects.select_related("grant")
+        .filter(digest=token_digest(token), expires_at__gt=timezone.now())
+        .first()
+    )
+    if found is None or not model.objects.filter(pk=found.pk).delete()[0]:
+        return None
+    return found
+
+
+def token_from_authorization_code(
+    *, client_id: str, code: str, redirect_uri: str, code_verifier: str = ""
+) -> IssuedToken:
+    """Trade a code once (RFC 6749 §4.1.3): it must be unexpired, of an unrevoked grant
+    to this client, asked with the same redirect_uri, and match its PKCE challenge."""
+    found = _spend(AuthorizationCode, code)
+    if found is None:
+        raise TokenError("invalid_grant", "The code is unknown, used or expired.")
+    if found.grant.revoked_at is not None or found.grant.client_id != client_id:
+        raise TokenError("invalid_grant", "The code was not issued to this client.")
+    if found.redirect_uri != redirect_uri:
+        raise TokenError("invalid_grant", "redirect_uri differs from the authorize request's.")
+    if found.code_challenge and not _pkce_verified(code_verifier, found.code_challenge):
+        raise TokenError("invalid_grant", "code_verifier does not match code_challenge.")
+    return token_issue(grant=found.grant)
+
+
+def token_refresh(*, client_id: str, refresh_token: str) -> IssuedToken:
+    """Rotate: the refresh token is spent at once (a second use is invalid_grant) and a
+    new pair is issued for the same grant. Real Actionstep returns a new refresh token
+    each time (wiki) and its clients keep the newest (demo ActionstepApi.cs); whether it
+    refuses the old one is UNKNOWN. The old access token stays valid until it expires
+    (also UNKNOWN for real Actionstep)."""
+    found = _spend(RefreshToken, refresh_token)
+    if found is None:
         raise TokenError("invalid_grant", "The refresh token is unknown, used or expired.")
-    return token_issue()
-
-
-def token_is_valid(access_token: str) -> bool:
-    return AccessToken.objects.filter(
-        access_digest=_digest(access_token), expires_at__gt=timezone.now()
-    ).exists()
+    if found.grant.revoked_at is not None:
+        raise TokenError("invalid_grant", "Access was revoked.")
+    if found.grant.client_id != client_id:
+        raise TokenError("invalid_grant", "The refresh token was not issued to this client.")
+    return token_issue(grant=found.grant)

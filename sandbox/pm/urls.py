@@ -1,8 +1,11 @@
 """URL map of the emulated PM, mounted at /sandbox/pm/.
 
-Every view meets the faults configured for "pm" (sandbox.faults) and is exempt from
-CSRF: clients authenticate with bearer tokens, never cookies. Paths take an optional
-trailing slash, since Actionstep clients differ.
+Every view meets the faults configured for "pm" (sandbox.faults). The REST API and the
+token endpoint are exempt from CSRF: their clients authenticate with bearer tokens or
+client credentials, never cookies. The consent page is a browser form and keeps
+Django's CSRF protection. Paths mirror Actionstep's (`/api/oauth/authorize`,
+`/api/oauth/token`, `/api/rest/<resource>`) and take an optional trailing slash, since
+Actionstep clients differ.
 """
 
 from django.urls import path, re_path
@@ -10,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sandbox.faults import with_faults
 
-from . import api
+from . import api, oauth
 
 app_name = "sandbox_pm"
 
@@ -35,7 +38,12 @@ def _resource_urls(name: str) -> list:
 
 
 urlpatterns = [
-    path("oauth/token", _emulated(api.oauth_token), name="token"),
+    path(
+        "api/oauth/authorize",
+        with_faults("pm")(oauth.AuthorizeView.as_view()),
+        name="authorize",
+    ),
+    path("api/oauth/token", _emulated(oauth.token), name="token"),
     path("api/", _emulated(api.IndexView.as_view()), name="api"),
     path("api/rest/", _emulated(api.IndexView.as_view()), name="rest"),
     re_path(

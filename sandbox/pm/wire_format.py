@@ -1,46 +1,49 @@
 """The Actionstep wire format of the emulated PM API: records to JSON and back.
 
-Property names and types follow the OpenAPI files in `/work/shared/reference/actionstep/`.
-Decisions where those files are silent:
+Property names and types follow the OpenAPI files in `sandbox/pm/openapi/` and, for the
+resources those files lack, `supplement.openapi.yml` there. Decisions (research notes in
+/work/research/actionstep-resources-hooks.md):
 
-- **null for unset values.** Actionstep answers `null` for an empty property (as in
-  ARCHITECTURE.md section 5: `"importExternalReference": null`), although the compiled
-  files never say `nullable`. Writing `null` or `""` clears a text property.
-- **Flags** are the strings `"T"` and `"F"`. **Timestamps** are ISO 8601 in the firm's
-  time zone, to the second (`2022-05-03T20:49:15+12:00`). `timestampDate` is the day at
-  midnight in that zone; writes accept `2022-05-03` or a full timestamp.
-- **Request bodies** may wrap the record the Actionstep way (`{"participants": {...}}`,
-  or a one-element list) or be the bare object the OpenAPI request bodies show.
-- **Read-only properties** a client echoes back (`id`, `modifiedTimestamp`, ...) are
-  ignored; an **unknown property** is refused (422) so a connector's typo shows at once.
-- **Extensions beyond the files:** participants carry `reference` (the contact Reference,
-  LA's Contact Number); time entries carry `modifiedTimestamp` so they can be polled like
-  the other resources; `actioncreate` accepts `links.assignedToParticipant` as another
-  name for `links.assignedTo`.
+- **null for unset values.** Actionstep answers `null` for an empty property
+  (`"importExternalReference": null`, docs api-responses), although the compiled files
+  never say `nullable`. Writing `null` or `""` clears a text property.
+- **Flags** are the strings `"T"` and `"F"` (wiki P01; api-quirks.md). **Timestamps** are
+  ISO 8601 in the firm's time zone, to the second (`2022-05-03T20:49:15+12:00`, the
+  files' examples). An action's `createdTimestamp` is date-only (`"2019-08-15"`,
+  dbc-tech samples/action.json, docs api-responses). `timestampDate` is the day at
+  midnight in the firm's zone (timeentries file example); writes accept `2022-05-03` or
+  a full timestamp.
+- **Ids.** A record's `id` is a JSON number (docs api-responses `"id": 3`); ids inside
+  `links` are strings (`"assignedTo": "21188"`, `"primaryParticipants": ["75165"]`,
+  dbc-tech samples/action.json). Writes accept link ids as strings or numbers (clients
+  send both: rogan-mocke payloads send strings, Actionstep's demo sends numbers).
+- **Request bodies** are wrapped the Actionstep way (`{"participants": {...}}`, or a
+  one-element list as on the old wiki); the emulator also takes the bare object the
+  OpenAPI request bodies show.
+- **Read-only properties** a client echoes back (`id`, `modifiedTimestamp`, a
+  participant's `displayName` on update, ...) are ignored. An **unknown property** is a
+  badly structured request (400). A value that breaks a rule is a 500 with an Actionstep
+  code (see `errors.py`).
+- **REST hook deliveries** carry one record as JSON:API `data` (see `resthook_data`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from .errors import HANDLING_THE_REQUEST, ApiError, Problem, bad_request, rule_broken
 from .models import Action, RestHook, TimeEntry
 
 REQUIRED = "This property is required."
-
-
-class WireError(Exception):
-    """A request body that does not fit the resource; `errors` maps property to messages."""
-
-    def __init__(self, errors: Mapping[str, list[str]]):
-        super().__init__(errors)
-        self.errors = dict(errors)
 
 
 class Kind:
@@ -78,6 +81,26 @@ class Integer(Kind):
         if isinstance(value, str) and value.strip().isdigit():
             return int(value)
         raise ValueError("Expected an integer.")
+
+
+class LinkId(Integer):
+    """An id inside `links`: a string on the wire, a number or a string on a write."""
+
+    def render(self, value: int | None) -> str | None:
+        return None if value is None else str(value)
+
+
+class LinkIds(Kind):
+    def render(self, value: Iterable[int]) -> list[str]:
+        return [str(pk) for pk in value]
+
+    def parse(self, value: Any) -> list[int]:
+        if not isinstance(value, list):
+            raise ValueError("Expected a list of ids.")
+        ids = [LINK_ID.parse(item) for item in value]
+        if None in ids:
+            raise ValueError("Expected a list of ids.")
+        return ids
 
 
 class Flag(Kind):
@@ -135,6 +158,13 @@ class Day(Kind):
         raise ValueError("Expected a date (2022-05-03) or a timestamp.")
 
 
+class DateOnly(Kind):
+    """A moment shown as its date in the firm's time zone (an action's createdTimestamp)."""
+
+    def render(self, value: dt.datetime) -> str:
+        return timezone.localdate(value).isoformat()
+
+
 class Timestamp(Kind):
     def render(self, value: dt.datetime | None) -> str | None:
         if value is None:
@@ -142,27 +172,11 @@ class Timestamp(Kind):
         return timezone.localtime(value).isoformat(timespec="seconds")
 
 
-class IdList(Kind):
-    def parse(self, value: Any) -> list[int]:
-        if not isinstance(value, list):
-            raise ValueError("Expected a list of ids.")
-        ids = [INTEGER.parse(item) for item in value]
-        if None in ids:
-            raise ValueError("Expected a list of ids.")
-        return ids
-
-
 def parse_timestamp(value: str) -> dt.datetime | None:
-    """ISO 8601 (`T` or space between date and time); naive means the firm's time zone.
-
-    A `+` sent unencoded in a query string arrives as a space, so a space before a
-    trailing `hh:mm` offset is read as `+`.
-    """
-    text = value.strip()
-    if len(text) > 6 and text[-6] == " " and text[-3] == ":":
-        text = f"{text[:-6]}+{text[-5:]}"
+    """A timestamp in a request body: ISO 8601 (`T` or space between date and time);
+    naive means the firm's time zone. (Filters are stricter: see selectors.)"""
     try:
-        moment = parse_datetime(text)
+        moment = parse_datetime(value.strip())
     except ValueError:
         return None
     if moment is not None and timezone.is_naive(moment):
@@ -172,6 +186,8 @@ def parse_timestamp(value: str) -> dt.datetime | None:
 
 TEXT = Text()
 INTEGER = Integer()
+LINK_ID = LinkId()
+LINK_IDS = LinkIds()
 FLAG = Flag()
 NUMBER = Number()
 TIMESTAMP = Timestamp()
@@ -179,7 +195,11 @@ TIMESTAMP = Timestamp()
 
 @dataclass(frozen=True)
 class Attr:
-    """One property: its wire name (`links.owner` for a link) and the model attribute."""
+    """One property: its wire name (`links.owner` for a link) and the model attribute.
+
+    `updatable=False` makes a property settable on create only (ignored on update);
+    `code` is the Actionstep error code answered when its value is refused.
+    """
 
     name: str
     field: str
@@ -187,6 +207,8 @@ class Attr:
     writable: bool = True
     required: bool = False
     rendered: bool = True
+    updatable: bool = True
+    code: str = HANDLING_THE_REQUEST
 
 
 @dataclass(frozen=True)
@@ -212,60 +234,111 @@ class Resource:
             data["links"] = links
         return data
 
-    def unwrap(self, body: Any, key: str | None = None) -> dict:
+    def pointer(self, name: str) -> str:
+        """A property's JSON pointer in an error: `links.owner` → `/timeentries/links/owner`."""
+        return f"/{self.name}/{name.replace('.', '/')}"
+
+    def unwrap(self, body: Any) -> dict:
         """The record inside an Actionstep-style request body, or the body itself."""
-        key = key or self.name
-        if isinstance(body, dict) and set(body) == {key}:
-            body = body[key]
+        if isinstance(body, dict) and set(body) == {self.name}:
+            body = body[self.name]
             if isinstance(body, list):
                 if len(body) != 1:
-                    raise WireError({key: ["Send exactly one record per request."]})
+                    raise ApiError([bad_request("Send exactly one record per request.")])
                 body = body[0]
         if not isinstance(body, dict):
-            raise WireError({key: ["Expected a JSON object."]})
+            raise ApiError([bad_request(f"Expected a {self.name} object.")])
         return body
 
     def parse(self, data: dict, *, creating: bool) -> dict[str, Any]:
-        """Model attributes and values from a record's properties; raises WireError."""
+        """Model attributes and values from a record's properties; raises ApiError, 400
+        for unknown properties (alone), else 500 naming every value refused."""
         flat = dict(data)
-        errors: dict[str, list[str]] = {}
         links = flat.pop("links", None) or {}
         if not isinstance(links, dict):
-            errors["links"] = ["Expected an object."]
-            links = {}
+            raise ApiError([bad_request("Expected an object.", pointer=self.pointer("links"))])
         flat.update({f"links.{name}": value for name, value in links.items()})
 
         known = {attr.name: attr for attr in self.attrs}
+        unknown = [name for name in flat if name not in known]
+        if unknown:
+            raise ApiError(
+                [bad_request("Unknown property.", pointer=self.pointer(name)) for name in unknown]
+            )
         fields: dict[str, Any] = {}
+        problems: list[Problem] = []
         for name, value in flat.items():
-            attr = known.get(name)
-            if attr is None:
-                errors[name] = ["Unknown property."]
-            elif attr.writable:
-                try:
-                    fields[attr.field] = attr.kind.parse(value)
-                except ValueError as error:
-                    errors[name] = [str(error)]
+            attr = known[name]
+            if not attr.writable or not (creating or attr.updatable):
+                continue
+            try:
+                fields[attr.field] = attr.kind.parse(value)
+            except ValueError as error:
+                problems.append(self._refused(attr, str(error)))
         if creating:
+            refused = {problem.pointer for problem in problems}
             for attr in self.attrs:
-                if attr.required and attr.writable and fields.get(attr.field) in (None, ""):
-                    errors.setdefault(attr.name, [REQUIRED])
-        if errors:
-            raise WireError(errors)
+                pointer = self.pointer(attr.name)
+                missing = attr.required and fields.get(attr.field) in (None, "")
+                if missing and attr.writable and pointer not in refused:
+                    problems.append(rule_broken(REQUIRED, pointer=pointer))
+        if problems:
+            raise ApiError(problems)
         return fields
 
-    def wire_name(self, model_field: str) -> str:
+    def _refused(self, attr: Attr, detail: str) -> Problem:
+        return rule_broken(
+            f"{attr.name}: {detail}", code=attr.code, pointer=self.pointer(attr.name)
+        )
+
+    def wire_name(self, model_field: str) -> str | None:
         """The property a model field's error belongs to (`owner` → `links.owner`)."""
         for attr in self.attrs:
             if model_field in (attr.field, attr.field.removesuffix("_id")):
                 return attr.name
-        return model_field
+        return None
 
-    def wire_errors(self, message_dict: Mapping[str, list[str]]) -> dict[str, list[str]]:
-        errors: dict[str, list[str]] = {}
-        for model_field, messages in message_dict.items():
-            errors.setdefault(self.wire_name(model_field), []).extend(messages)
-        return errors
+    def validation_problems(self, error: ValidationError) -> list[Problem]:
+        """A service's ValidationError (keyed by model field) as 500s naming properties."""
+        if not hasattr(error, "error_dict"):
+            return [rule_broken(message) for message in error.messages]
+        problems = []
+        for model_field, messages in error.message_dict.items():
+            name = None if model_field == NON_FIELD_ERRORS else self.wire_name(model_field)
+            attr = next((attr for attr in self.attrs if attr.name == name), None)
+            for message in messages:
+                if attr is None:
+                    problems.append(rule_broken(message))
+                else:
+                    problems.append(self._refused(attr, message))
+        return problems
+
+
+def resthook_data(wire: Resource, record: dict) -> dict:
+    """One rendered record as the JSON:API `data` of a REST hook delivery.
+
+    Real Actionstep: Actionstep's demo app binds deliveries to `data{type, id (string),
+    attributes}` (ResthookController.cs, ResthookResponseDto.cs); settleeasy reads
+    `data.relationships.<link>.data{type, id}` for ActionCreated. `attributes` are the
+    properties a GET answers, less `id` and `links`; a list-valued link is a list of
+    identifiers, an empty link has `"data": null` (JSON:API).
+    """
+    relationships = {}
+    for name, value in record.get("links", {}).items():
+        target = wire.link_types[name]
+        if isinstance(value, list):
+            data: Any = [{"type": target, "id": pk} for pk in value]
+        else:
+            data = None if value is None else {"type": target, "id": value}
+        relationships[name] = {"data": data}
+    return {
+        "type": wire.name,
+        "id": str(record["id"]),
+        "attributes": {
+            name: value for name, value in record.items() if name not in ("id", "links")
+        },
+        "relationships": relationships,
+    }
 
 
 def _phone_attrs() -> tuple[Attr, ...]:
@@ -292,13 +365,15 @@ def _address_attrs(kind: str) -> tuple[Attr, ...]:
     )
 
 
+# `displayName` is the one property CreateParticipant requires and UpdateParticipant
+# lacks (forsyteco participants schemas): required on create, ignored on update.
 PARTICIPANTS = Resource(
     "participants",
     (
         Attr("id", "pk", INTEGER, writable=False),
-        Attr("displayName", "display_name"),
+        Attr("displayName", "display_name", required=True, updatable=False),
         Attr("displayInitials", "display_initials"),
-        Attr("isCompany", "is_company", FLAG),
+        Attr("isCompany", "is_company", FLAG, code="P01"),
         Attr("companyName", "company_name"),
         Attr("salutation", "salutation"),
         Attr("firstName", "first_name"),
@@ -306,7 +381,6 @@ PARTICIPANTS = Resource(
         Attr("lastName", "last_name"),
         Attr("suffix", "suffix"),
         Attr("preferredName", "preferred_name"),
-        Attr("reference", "reference"),
         *_address_attrs("physical"),
         *_address_attrs("mailing"),
         *_phone_attrs(),
@@ -321,6 +395,7 @@ PARTICIPANTS = Resource(
         Attr("links.physicalCountry", "physical_country"),
         Attr("links.mailingCountry", "mailing_country"),
     ),
+    link_types={"physicalCountry": "countries", "mailingCountry": "countries"},
 )
 
 ACTIONS = Resource(
@@ -329,15 +404,15 @@ ACTIONS = Resource(
         Attr("id", "pk", INTEGER, writable=False),
         Attr("name", "name"),
         Attr("reference", "reference"),
-        Attr("priority", "priority", INTEGER),
-        Attr("status", "status", Choice(Action.Status.values)),
+        Attr("priority", "priority", INTEGER, code="A02"),
+        Attr("status", "status", Choice(Action.Status.values), code="A01"),
         Attr("statusTimestamp", "status_changed_at", TIMESTAMP, writable=False),
-        Attr("createdTimestamp", "created_at", TIMESTAMP, writable=False),
+        Attr("createdTimestamp", "created_at", DateOnly(), writable=False),
         Attr("modifiedTimestamp", "modified_at", TIMESTAMP, writable=False),
         Attr("importExternalReference", "import_external_reference"),
-        Attr("links.assignedTo", "assigned_to_id", INTEGER),
-        Attr("links.actionType", "action_type_id", INTEGER, writable=False),
-        Attr("links.primaryParticipants", "primary_participant_ids", IdList(), writable=False),
+        Attr("links.assignedTo", "assigned_to_id", LINK_ID),
+        Attr("links.actionType", "action_type_id", LINK_ID, writable=False),
+        Attr("links.primaryParticipants", "primary_participant_ids", LINK_IDS, writable=False),
     ),
     link_types={
         "assignedTo": "participants",
@@ -346,20 +421,60 @@ ACTIONS = Resource(
     },
 )
 
+# The request of wiki "Action Create" as rogan-mocke's post_actioncreate.php sends it and
+# Zapier's "Create Matter" labels it; the answer's shape is the emulator's choice (the
+# wiki: "The GET and POST requests do not have the same structure").
 ACTION_CREATE = Resource(
     "actioncreate",
     (
         Attr("id", "pk", INTEGER, writable=False),
         Attr("actionName", "name", required=True),
-        Attr("reference", "reference"),
-        Attr("importExternalReference", "import_external_reference"),
-        Attr("links.action", "pk", INTEGER, writable=False),
-        Attr("links.actionType", "action_type_id", INTEGER, required=True),
-        Attr("links.assignedTo", "assigned_to_id", INTEGER),
-        Attr("links.assignedToParticipant", "assigned_to_id", INTEGER, rendered=False),
-        Attr("links.primaryParticipants", "primary_participant_ids", IdList()),
+        Attr("fileReference", "reference"),
+        Attr("status", "status", Choice(Action.Status.values), code="A01", rendered=False),
+        Attr("priority", "priority", INTEGER, code="A02", rendered=False),
+        Attr("importExternalReference", "import_external_reference", rendered=False),
+        Attr("links.action", "pk", LINK_ID, writable=False),
+        Attr("links.actionType", "action_type_id", LINK_ID, required=True),
+        Attr("links.assignedToParticipant", "assigned_to_id", LINK_ID),
+        # Where a service's error about `participantType<N>` links is reported.
+        Attr("links.participantType<N>", "participants", writable=False, rendered=False),
     ),
+    link_types={"action": "actions", "actionType": "actiontypes"},
 )
+PARTICIPANT_TYPE_LINK = re.compile(r"^participantType(\d+)$")
+
+
+def actioncreate_parse(data: dict) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+    """The action's fields and its `(participant type, participant)` pairs, in order,
+    from `links.participantType<N>: [ids]` (rogan-mocke post_actioncreate.php)."""
+    links = data.get("links")
+    pairs: list[tuple[int, int]] = []
+    problems: list[Problem] = []
+    if isinstance(links, dict):
+        rest = {}
+        for name, value in links.items():
+            match = PARTICIPANT_TYPE_LINK.match(name)
+            if match is None:
+                rest[name] = value
+                continue
+            try:
+                ids = LINK_IDS.parse(value if isinstance(value, list) else [value])
+            except ValueError as error:
+                pointer = ACTION_CREATE.pointer(f"links.{name}")
+                problems.append(rule_broken(f"{name}: {error}", pointer=pointer))
+                continue
+            pairs += [(int(match[1]), participant_id) for participant_id in ids]
+        data = {**data, "links": rest}
+    try:
+        fields = ACTION_CREATE.parse(data, creating=True)
+    except ApiError as error:
+        if error.status == 400:
+            raise
+        raise ApiError([*error.problems, *problems]) from None
+    if problems:
+        raise ApiError(problems)
+    return fields, pairs
+
 
 TIME_ENTRIES = Resource(
     "timeentries",
@@ -376,10 +491,9 @@ TIME_ENTRIES = Resource(
         Attr("isBillable", "is_billable", FLAG, writable=False),
         Attr("importExternalReference", "import_external_reference"),
         Attr("createdTimestamp", "created_at", TIMESTAMP, writable=False),
-        Attr("modifiedTimestamp", "modified_at", TIMESTAMP, writable=False),
-        Attr("links.action", "action_id", INTEGER, required=True),
-        Attr("links.owner", "owner_id", INTEGER, required=True),
-        Attr("links.createdBy", "created_by_id", INTEGER),
+        Attr("links.action", "action_id", LINK_ID, required=True),
+        Attr("links.owner", "owner_id", LINK_ID, required=True, code="TR03"),
+        Attr("links.createdBy", "created_by_id", LINK_ID, required=True, code="TR03"),
     ),
     link_types={"action": "actions", "owner": "participants", "createdBy": "participants"},
 )
@@ -388,22 +502,54 @@ USERS = Resource(
     "users",
     (
         Attr("id", "pk", INTEGER, writable=False),
-        Attr("name", "name", writable=False),
-        Attr("firstName", "first_name", writable=False),
-        Attr("lastName", "last_name", writable=False),
-        Attr("email", "email", writable=False),
+        Attr("emailAddress", "email", writable=False),
         Attr("isActive", "is_active", FLAG, writable=False),
-        Attr("links.participant", "pk", INTEGER, writable=False),
+        Attr("isCurrent", "is_current", FLAG, writable=False),
+        Attr("hasAuthority", "has_authority", FLAG, writable=False),
+        Attr("links.participant", "pk", LINK_ID, writable=False),
     ),
     link_types={"participant": "participants"},
 )
 
+PARTICIPANT_TYPES = Resource(
+    "participanttypes",
+    (
+        Attr("id", "pk", INTEGER, writable=False),
+        Attr("name", "name", writable=False),
+        Attr("description", "description", writable=False),
+        Attr("companyFlag", "company_flag", FLAG, writable=False),
+        Attr("isBaseParticipantType", "is_base_participant_type", FLAG, writable=False),
+    ),
+)
+
+ACTION_PARTICIPANTS = Resource(
+    "actionparticipants",
+    (
+        Attr("id", "composite_id", writable=False),
+        Attr("participantNumber", "participant_number", INTEGER, writable=False),
+        Attr("links.action", "action_id", LINK_ID, required=True),
+        Attr("links.participantType", "participant_type_id", LINK_ID, required=True),
+        Attr("links.participant", "participant_id", LINK_ID, required=True),
+    ),
+    link_types={
+        "action": "actions",
+        "participantType": "participanttypes",
+        "participant": "participants",
+    },
+)
+
+# `links.primaryParticipantType` after the PHP SDK's example filter
+# `actionType[primaryParticipantType][name_ilike]=client` (example.php).
 ACTION_TYPES = Resource(
     "actiontypes",
     (
         Attr("id", "pk", INTEGER, writable=False),
         Attr("name", "name", writable=False),
+        Attr(
+            "links.primaryParticipantType", "primary_participant_type_id", LINK_ID, writable=False
+        ),
     ),
+    link_types={"primaryParticipantType": "participanttypes"},
 )
 
 RESTHOOKS = Resource(

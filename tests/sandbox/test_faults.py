@@ -10,7 +10,7 @@ from sandbox.faults import fault_config
 from sandbox.models import FaultConfig
 from sandbox.pm.models import Participant
 
-from .test_pm_support import PM, TOKEN_URL
+from .test_pm_support import PM, TOKEN_URL, errors_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -36,7 +36,9 @@ def test_it_answers_503_at_an_error_rate_of_one(pm):
     response = pm.get("participants")
 
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "unavailable"
+    [error] = errors_of(response)
+    assert (error["status"], error["code"]) == ("503", "unavailable")
+    assert response["Content-Type"] == "application/vnd.api+json"
 
 
 def test_it_answers_429_with_retry_after(pm):
@@ -46,28 +48,30 @@ def test_it_answers_429_with_retry_after(pm):
 
     assert response.status_code == 429
     assert response["Retry-After"] == "7"
-    assert response.json()["error"]["code"] == "rate_limited"
+    assert errors_of(response)[0]["code"] == "rate_limited"
 
 
 def test_a_hung_request_answers_504_after_hang_seconds_and_writes_nothing(pm):
     configure(hang_rate=1.0, hang_seconds=0.05)
 
     started = time.monotonic()
-    response = pm.post("participants", {"participants": {"lastName": "Bond"}})
+    response = pm.post("participants", {"participants": {"displayName": "Bond"}})
 
     assert time.monotonic() - started >= 0.05
     assert response.status_code == 504
-    assert response.json()["error"]["code"] == "timeout"
-    assert not Participant.objects.exists()
+    assert errors_of(response)[0]["code"] == "timeout"
+    assert not Participant.objects.filter(display_name="Bond").exists()
 
 
 def test_commit_then_drop_keeps_the_write_though_the_answer_is_504(pm):
     configure(drop_rate=1.0, hang_seconds=0.05)
 
-    response = pm.post("participants", {"participants": {"lastName": "Bond"}})
+    response = pm.post(
+        "participants", {"participants": {"displayName": "Bond", "lastName": "Bond"}}
+    )
 
     assert response.status_code == 504
-    assert response.json()["error"]["code"] == "dropped"
+    assert errors_of(response)[0]["code"] == "dropped"
     assert Participant.objects.filter(last_name="Bond").count() == 1
 
 
@@ -75,10 +79,10 @@ def test_commit_then_drop_spares_reads_and_refused_writes(pm):
     configure(drop_rate=1.0, hang_seconds=0.05)
 
     read = pm.get("participants")
-    refused = pm.post("participants", {"participants": {"lastName": "Bond", "reference": "A B"}})
+    refused = pm.post("participants", {"participants": {"lastName": "Bond"}})
 
     assert read.status_code == 200
-    assert refused.status_code == 422
+    assert refused.status_code == 500
 
 
 def test_latency_is_added_to_every_request(pm):
@@ -97,13 +101,27 @@ def test_the_token_endpoint_meets_the_faults_too(client):
     response = client.post(
         TOKEN_URL,
         {
-            "grant_type": "client_credentials",
+            "grant_type": "refresh_token",
+            "refresh_token": "any",
             "client_id": settings.SANDBOX_PM_CLIENT_ID,
             "client_secret": settings.SANDBOX_PM_CLIENT_SECRET,
         },
     )
 
     assert response.status_code == 503
+
+
+def test_la_faults_keep_las_own_error_shape(client):
+    config = fault_config("la")
+    config.error_rate = 1.0
+    config.save()
+
+    response = client.get("/sandbox/la/api/v1/contacts")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": {"code": "unavailable", "message": "Injected fault: service unavailable."}
+    }
 
 
 def test_no_configuration_means_no_faults(pm):

@@ -5,13 +5,12 @@ import re
 
 import pytest
 import responses
-from django.core.exceptions import ValidationError
 
 from sandbox.pm import services
-from sandbox.pm.models import Action, Participant, PrimaryParticipant, TimeEntry, User
+from sandbox.pm.models import Action, ActionParticipant, Participant, TimeEntry, User
 from sandbox.pm.seed import seed_pm
 
-from .test_pm_support import PM, sandbox_queries
+from .test_pm_support import PM, body_of, records_of, sandbox_queries
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -31,7 +30,7 @@ def _snapshot() -> tuple:
 
 def _clear() -> None:
     TimeEntry.objects.all().delete()
-    PrimaryParticipant.objects.all().delete()
+    ActionParticipant.objects.all().delete()
     Action.objects.all().delete()
     User.objects.all().delete()
     Participant.objects.all().delete()
@@ -62,22 +61,17 @@ def test_users_have_firm_emails_and_are_participants():
         assert user.participant.email == user.email
 
 
-def test_contacts_get_blank_references_except_the_clashing_ones():
-    _seed(clashing_references=["000001", "V~123"])
+def test_contacts_get_blank_import_references_except_the_clashing_ones():
+    _seed(clashing_references=["000001", "V~123", "A 1"])
 
     references = sorted(
-        Participant.objects.exclude(reference="").values_list("reference", flat=True)
+        Participant.objects.exclude(import_external_reference="").values_list(
+            "import_external_reference", flat=True
+        )
     )
-    assert references == ["000001", "V~123"]
-    clashing = Participant.objects.exclude(reference="")
+    assert references == ["000001", "A 1", "V~123"]
+    clashing = Participant.objects.exclude(import_external_reference="")
     assert not clashing.filter(user__isnull=False).exists()
-
-
-def test_it_refuses_a_clashing_reference_that_breaks_the_reference_rule():
-    with pytest.raises(ValidationError):
-        _seed(clashing_references=["A 1"])
-
-    assert not Participant.objects.exists()
 
 
 def test_matters_have_a_seeded_client_and_a_lawyer():
@@ -85,11 +79,24 @@ def test_matters_have_a_seeded_client_and_a_lawyer():
     contacts = set(Participant.objects.filter(user__isnull=True).values_list("pk", flat=True))
     users = set(User.objects.values_list("pk", flat=True))
 
-    for action in Action.objects.prefetch_related("client_links"):
+    for action in Action.objects.select_related("action_type").prefetch_related(
+        "participant_links"
+    ):
         assert action.name
         assert action.primary_participant_ids
         assert set(action.primary_participant_ids) <= contacts
         assert action.assigned_to_id in users
+
+
+def test_matter_clients_are_action_participants_of_the_client_type_numbered_from_1():
+    _seed()
+
+    links = ActionParticipant.objects.select_related("participant_type", "action__action_type")
+    assert {link.participant_type.name for link in links} == {"Client"}
+    for link in links:
+        assert link.participant_type_id == link.action.action_type.primary_participant_type_id
+    first_numbers = links.filter(participant_number=1).count()
+    assert first_numbers == Action.objects.count()
 
 
 def test_time_entries_spread_across_users_matters_and_billing_behaviours():
@@ -144,11 +151,13 @@ def test_it_seeds_thousands_of_records_in_bulk_not_one_query_per_row():
 def test_seeded_records_are_served_by_the_api():
     _seed()
 
-    body = PM().get("actions", {"include": "primaryParticipants", "pageSize": 5}).json()
+    body = body_of(PM().get("actions", {"include": "primaryParticipants", "pageSize": 5}))
+    clients = body_of(PM().get("actionparticipants", {"pageSize": 200}))
 
     assert body["meta"]["paging"]["actions"]["recordCount"] == 30
     assert len(body["actions"]) == 5
     assert body["linked"]["participants"]
+    assert len(records_of(clients, "actionparticipants")) >= 30
 
 
 def test_it_needs_contacts_for_matters_and_matters_for_time():

@@ -29,7 +29,9 @@ def test_it_fills_both_systems_with_timekeepers_known_in_both():
 def test_some_pm_references_clash_with_numbers_la_already_uses():
     output = seed("--size", "20")
 
-    clashing = pm.Participant.objects.exclude(reference="").values_list("reference", flat=True)
+    clashing = pm.Participant.objects.exclude(import_external_reference="").values_list(
+        "import_external_reference", flat=True
+    )
     assert len(clashing) == 3
     assert la.Contact.objects.filter(contact_number__in=clashing).count() == 3
     assert "Clashing references" in output
@@ -41,6 +43,15 @@ def test_reset_empties_both_systems_first():
 
     assert pm.Participant.objects.filter(user__isnull=True).count() == 10
     assert la.FeeEarner.objects.count() == 5
+
+
+def test_after_a_reset_the_participant_types_are_back_and_matters_have_clients():
+    seed("--size", "10", "--reset")
+
+    names = set(pm.ParticipantType.objects.values_list("name", flat=True))
+    assert {"Staff", "Client", "Other side"} <= names
+    clients = pm.ActionParticipant.objects.filter(participant_type__name="Client")
+    assert clients.values("action").distinct().count() == pm.Action.objects.count()
 
 
 def test_the_same_seed_gives_the_same_data():

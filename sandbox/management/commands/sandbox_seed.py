@@ -28,8 +28,8 @@ class Command(BaseCommand):
     help = (
         "Fill both emulated systems with realistic demo data: contacts, matters and time "
         "by several timekeepers in PM, LA-only contacts and the same timekeepers as fee "
-        "earners in LA, and a few PM contacts whose Reference is a number LA already uses "
-        "(so red Link Indicators appear)."
+        "earners in LA, and a few PM contacts whose Reference (kept in Actionstep's "
+        "importExternalReference) is a number LA already uses (so red Link Indicators appear)."
     )
 
     def add_arguments(self, parser):

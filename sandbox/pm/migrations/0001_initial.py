@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('last_name', models.CharField(blank=True, max_length=100)),
                 ('suffix', models.CharField(blank=True, max_length=30)),
                 ('preferred_name', models.CharField(blank=True, max_length=100, verbose_name='alias')),
-                ('reference', models.CharField(blank=True, db_index=True, help_text="Legal Accounting's Contact Number. No '*' and no spaces.", max_length=50, validators=[sandbox.pm.models.validate_reference])),
+                ('reference', models.CharField(blank=True, db_index=True, help_text="Legal Accounting's Contact Number. No '*' and no spaces.", max_length=50)),
                 ('physical_address_line1', models.CharField(blank=True, max_length=255)),
                 ('physical_address_line2', models.CharField(blank=True, max_length=255)),
                 ('physical_city', models.CharField(blank=True, max_length=100)),
