@@ -14,7 +14,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "HUB_ENCRYPTION_KEY"))
     }
     environment.update(env)
     return subprocess.run(
@@ -33,6 +33,30 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+FERNET_KEY = "bm90LWEtcmVhbC1rZXktYnV0LTMyLWJ5dGVzLWxvbmc="
+
+
+def test_production_refuses_to_start_without_an_encryption_key():
+    result = run_manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="k3y-" + "x9Q!zR7#pL2@vN5$" * 4,
+    )
+    assert result.returncode != 0
+    assert "HUB_ENCRYPTION_KEY" in result.stderr
+
+
+def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key():
+    result = run_manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="k3y-" + "x9Q!zR7#pL2@vN5$" * 4,
+        HUB_ENCRYPTION_KEY="changeme",
+    )
+    assert result.returncode != 0
+    assert "sync.E001" in result.stderr
+
+
 def test_production_passes_the_deploy_checks_with_a_strong_key():
     result = run_manage(
         "check",
@@ -41,6 +65,7 @@ def test_production_passes_the_deploy_checks_with_a_strong_key():
         "WARNING",
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY="k3y-" + "x9Q!zR7#pL2@vN5$" * 4,
+        HUB_ENCRYPTION_KEY=FERNET_KEY,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -53,6 +78,7 @@ def test_production_has_no_sandbox():
         "'sandbox' in settings.DATABASES, 'sandbox.pm' in settings.INSTALLED_APPS)",
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY="k3y-" + "x9Q!zR7#pL2@vN5$" * 4,
+        HUB_ENCRYPTION_KEY=FERNET_KEY,
     )
     assert result.stdout.splitlines()[-1].split() == ["False", "False", "False"], result.stderr
 

@@ -59,6 +59,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sync.context_processors.pm_connection",
             ],
         },
     },
@@ -192,27 +193,66 @@ SANDBOX_DATABASE = database_from_url(sandbox_database_url(), BASE_DIR / "sandbox
 # Where the hub finds the two systems. The defaults are the sandbox's own address and
 # credentials, so a fresh clone runs end to end with no configuration.
 HUB_BASE_URL = env("HUB_BASE_URL", default="http://127.0.0.1:8000")
-PM_API_URL = env("PM_API_URL", default=f"{HUB_BASE_URL}/sandbox/pm/api/rest/")
-PM_TOKEN_URL = env("PM_TOKEN_URL", default=f"{HUB_BASE_URL}/sandbox/pm/oauth/token")
+
+# PM is reached the way real Actionstep is: an OAuth2 authorization-code grant that a
+# person of the firm consents to (Admin > Practice Management connection). The token
+# answer names the REST base (`api_endpoint`); the tokens are stored encrypted.
+PM_AUTHORIZE_URL = env("PM_AUTHORIZE_URL", default=f"{HUB_BASE_URL}/sandbox/pm/api/oauth/authorize")
+PM_TOKEN_URL = env("PM_TOKEN_URL", default=f"{HUB_BASE_URL}/sandbox/pm/api/oauth/token")
 PM_CLIENT_ID = env("PM_CLIENT_ID", default="sandbox-client")
 PM_CLIENT_SECRET = env("PM_CLIENT_SECRET", default="sandbox-secret")
-PM_WEBHOOK_SECRET = env("PM_WEBHOOK_SECRET", default="sandbox-pm-hook-secret")
+PM_REDIRECT_URI = env(
+    "PM_REDIRECT_URI", default=f"{HUB_BASE_URL}/admin/sync/pmconnection/callback/"
+)
+# Whether Actionstep accepts PKCE is not published; send it only when told it does.
+PM_OAUTH_PKCE = env.bool("PM_OAUTH_PKCE", default=False)
+# Actionstep's refresh tokens last 21 days (API wiki, Authorization); the hub refreshes
+# well before, and warns when an idle hub would let the grant lapse.
+PM_REFRESH_TOKEN_DAYS = env.int("PM_REFRESH_TOKEN_DAYS", default=21)
+# The participant property that holds the contact Reference (LA's Contact Number); the
+# public spec has none named so (docs/actionstep-fidelity.md).
+PM_CONTACT_REFERENCE_FIELD = env("PM_CONTACT_REFERENCE_FIELD", default="importExternalReference")
+# The participant type a matter's client has in PM (its id differs per org).
+PM_CLIENT_PARTICIPANT_TYPE = env("PM_CLIENT_PARTICIPANT_TYPE", default="Client")
+PM_ACTION_TYPE_ID = env.int("PM_ACTION_TYPE_ID", default=1)
+# Connect to the sandbox's PM by itself on `make run` (local settings only).
+PM_CONNECT_SANDBOX_ON_START = env.bool("PM_CONNECT_SANDBOX_ON_START", default=False)
+# Resthook deliveries kept this long after they were processed.
+WEBHOOK_RECEIPT_RETENTION_DAYS = env.int("WEBHOOK_RECEIPT_RETENTION_DAYS", default=14)
+
 LA_API_URL = env("LA_API_URL", default=f"{HUB_BASE_URL}/sandbox/la/api/v1/")
 LA_API_TOKEN = env("LA_API_TOKEN", default="sandbox-la-token")
 LA_WEBHOOK_SECRET = env("LA_WEBHOOK_SECRET", default="sandbox-la-webhook-secret")
 SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=10.0)
-PM_REQUESTS_PER_MINUTE = env.int("PM_REQUESTS_PER_MINUTE", default=600)
+# One request budget per system, shared by every process of the hub (Redis when
+# REDIS_URL is set, the database otherwise). Actionstep throttles per user, org and IP
+# with limits it does not publish (docs.actionstep.com/api-limits): stay well below.
+PM_REQUESTS_PER_MINUTE = env.int("PM_REQUESTS_PER_MINUTE", default=120)
 LA_REQUESTS_PER_MINUTE = env.int("LA_REQUESTS_PER_MINUTE", default=600)
+# Where the budget is kept: "redis", "database" or "process" (this process only). Empty:
+# Redis when REDIS_URL is set, else the database.
+REQUEST_BUDGET_STORE = env("REQUEST_BUDGET_STORE", default="")
+
+# Fernet keys for the secrets the hub stores (sync/encryption.py): the first encrypts,
+# all decrypt. No default here; local and test settings set a fixed development key.
+HUB_ENCRYPTION_KEY = env.list("HUB_ENCRYPTION_KEY", default=[])
 
 # The sandbox's own credentials (what the emulated systems accept). They match the
 # hub's defaults above; change both together.
 SANDBOX_PM_CLIENT_ID = env("SANDBOX_PM_CLIENT_ID", default="sandbox-client")
 SANDBOX_PM_CLIENT_SECRET = env("SANDBOX_PM_CLIENT_SECRET", default="sandbox-secret")
-SANDBOX_PM_TOKEN_TTL_SECONDS = env.int("SANDBOX_PM_TOKEN_TTL_SECONDS", default=300)
+# The scopes Actionstep support pre-granted to the client ("all" = every scope), and the
+# hosts its redirect URIs may use (standing in for the redirect URIs a firm registers).
+SANDBOX_PM_CLIENT_SCOPES = env.list("SANDBOX_PM_CLIENT_SCOPES", default=["all"])
+SANDBOX_PM_REDIRECT_HOSTS = env.list(
+    "SANDBOX_PM_REDIRECT_HOSTS", default=["127.0.0.1", "localhost", "testserver"]
+)
+# The wiki's "60 minute lifespan" (28800 s has also been observed) and "21 day lifespan".
+SANDBOX_PM_ACCESS_TOKEN_SECONDS = env.int("SANDBOX_PM_ACCESS_TOKEN_SECONDS", default=3600)
+SANDBOX_PM_REFRESH_TOKEN_DAYS = env.int("SANDBOX_PM_REFRESH_TOKEN_DAYS", default=21)
+SANDBOX_PM_ORGKEY = env("SANDBOX_PM_ORGKEY", default="sandboxfirm")
 SANDBOX_LA_API_TOKEN = env("SANDBOX_LA_API_TOKEN", default="sandbox-la-token")
 SANDBOX_LA_WEBHOOK_SECRET = env("SANDBOX_LA_WEBHOOK_SECRET", default="sandbox-la-webhook-secret")
-SANDBOX_PM_WEBHOOK_SECRET = env("SANDBOX_PM_WEBHOOK_SECRET", default="sandbox-pm-hook-secret")
-PM_ACTION_TYPE_ID = env.int("PM_ACTION_TYPE_ID", default=1)
 
 # Where an admin opens a linked record's page in each system: a URL per record type,
 # with "{id}" standing for that system's id. The defaults are the sandbox's admin pages.

@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 from .base import env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: a missing key stops the start
+# Encrypts the PM tokens and the resthook secret at rest (sync/encryption.py).
+HUB_ENCRYPTION_KEY = env.list("HUB_ENCRYPTION_KEY")  # no default either
 DEBUG = False
 SANDBOX_ENABLED = False
 
