@@ -9,7 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("webhooks/pm/", webhooks.pm_webhook, name="webhook-pm"),
+    path("webhooks/pm/<str:event>/<str:secret>/", webhooks.pm_resthook, name="webhook-pm"),
     path("webhooks/la/", webhooks.la_webhook, name="webhook-la"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -15,8 +15,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from . import health
-from .models import Link, LinkStatus, RecordType, SyncEvent, System
+from .connectors.actionstep.oauth import SCOPES
+from .models import Link, LinkStatus, PmConnection, RecordType, SyncEvent, System
 from .services import record_resync
+from .services.connection import (
+    AuthorizationFailed,
+    connection_complete,
+    connection_disconnect,
+    connection_problem,
+    connection_start,
+    pm_connection_read,
+)
 
 # (background, text) per state: green, gray, light blue, yellow, red (ARCHITECTURE §2).
 BADGE_COLOURS = {
@@ -373,6 +382,7 @@ class LinkAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         can_resync = has_resync_permission(request)
+        connection = pm_connection_read()
         context = {
             **self.admin_site.each_context(request),
             "title": "Sync health",
@@ -386,6 +396,8 @@ class LinkAdmin(admin.ModelAdmin):
             "latest_errors_limit": health.LATEST_ERRORS,
             "queue": health.queue_state(),
             "systems": health.system_activity(),
+            "pm_connection": connection,
+            "pm_connection_message": connection_problem(connection),
             "can_resync": can_resync,
         }
         return TemplateResponse(request, "admin/sync/health.html", context)
@@ -438,3 +450,114 @@ class SyncEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PmConnection)
+class PmConnectionAdmin(admin.ModelAdmin):
+    """The one PM connection: its state, and Connect / Reconnect / Disconnect.
+
+    Connecting is Actionstep's authorization-code flow: the button sends the person to
+    PM to consent, PM sends them back to `callback/`, and the hub stores the grant.
+    Viewing needs `sync.view_pmconnection`; connecting and disconnecting need
+    `sync.change_pmconnection`.
+    """
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "",
+                self.admin_site.admin_view(self.connection_view),
+                name="sync_pmconnection_changelist",
+            ),
+            path(
+                "connect/",
+                self.admin_site.admin_view(self.connect_view),
+                name="sync_pmconnection_connect",
+            ),
+            path(
+                "callback/",
+                self.admin_site.admin_view(self.callback_view),
+                name="sync_pmconnection_callback",
+            ),
+            path(
+                "disconnect/",
+                self.admin_site.admin_view(self.disconnect_view),
+                name="sync_pmconnection_disconnect",
+            ),
+        ]
+
+    def connection_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        connection = pm_connection_read()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Practice Management connection",
+            "opts": self.opts,
+            "connection": connection,
+            "state_colour": CONNECTION_COLOURS[connection.state],
+            "problem": connection_problem(connection),
+            "scopes": SCOPES,
+            "redirect_uri": settings.PM_REDIRECT_URI,
+            "authorize_url": settings.PM_AUTHORIZE_URL,
+            "can_change": self.has_change_permission(request),
+        }
+        return TemplateResponse(request, "admin/sync/pmconnection/connection.html", context)
+
+    def connect_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return redirect(connection_start(user=request.user))
+
+    def callback_view(self, request):
+        """Where PM sends the person back with `code` and `state` (or `error`)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            connection_complete(
+                code=request.GET.get("code", ""),
+                state=request.GET.get("state", ""),
+                error=request.GET.get("error", ""),
+                user=request.user,
+            )
+        except AuthorizationFailed as failure:
+            self.message_user(request, str(failure), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                "Practice Management is connected. Resthooks are being registered and "
+                "everything that waited is queued.",
+                messages.SUCCESS,
+            )
+        return redirect("admin:sync_pmconnection_changelist")
+
+    def disconnect_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        connection_disconnect(user=request.user)
+        self.message_user(
+            request,
+            "Practice Management is disconnected: syncs with it are paused, links are kept.",
+            messages.WARNING,
+        )
+        return redirect("admin:sync_pmconnection_changelist")
+
+
+# Connected green, not connected gray, the rest red (they need a person).
+CONNECTION_COLOURS = {
+    PmConnection.State.CONNECTED: BADGE_COLOURS[LinkStatus.SYNCED],
+    PmConnection.State.NOT_CONNECTED: BADGE_COLOURS[LinkStatus.UNSYNCED],
+    PmConnection.State.REFRESH_FAILING: BADGE_COLOURS[LinkStatus.UNKNOWN],
+    PmConnection.State.NEEDS_REAUTHORISATION: BADGE_COLOURS[LinkStatus.ERROR],
+    PmConnection.State.MISSING_SCOPE: BADGE_COLOURS[LinkStatus.ERROR],
+}

@@ -32,6 +32,8 @@ BACKOFF_CAP_SECONDS = 3600
 
 STATUS_FOR_KIND = {
     ErrorKind.TRANSIENT: LinkStatus.PENDING,
+    ErrorKind.REFUSED: LinkStatus.PENDING,  # once; the engine turns a repeat permanent
+    ErrorKind.CONNECTION: LinkStatus.PENDING,  # the engine leaves the link alone instead
     ErrorKind.UNREACHABLE: LinkStatus.UNKNOWN,
     ErrorKind.AUTH: LinkStatus.UNKNOWN,
     ErrorKind.PERMANENT: LinkStatus.ERROR,
@@ -221,11 +223,20 @@ def link_mark_error(link: Link, *, code: str, system: str, message: str, **field
     )
 
 
+def link_store_create_marker(link: Link, marker: str) -> None:
+    """Persist what a record about to be created in PM carries to be known again."""
+    if marker and marker != link.pm_create_marker:
+        Link.objects.filter(pk=link.pk).update(pm_create_marker=marker[:100])
+        link.pm_create_marker = marker[:100]
+
+
 def link_store_foreign_id(link: Link, *, pm_id: str | None = None, la_id: str | None = None):
     """Persist a foreign id the moment it is known (ARCHITECTURE §4 rule 1)."""
     fields = {}
     if pm_id is not None:
         fields["pm_id"] = link.pm_id = str(pm_id)
+        if link.pm_create_marker:
+            fields["pm_create_marker"] = link.pm_create_marker = ""
     if la_id is not None:
         fields["la_id"] = link.la_id = str(la_id)
     Link.objects.filter(pk=link.pk).update(**fields)

@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from .encryption import EncryptedTextField
 
 
 class LinkStatus(models.TextChoices):
@@ -62,6 +65,11 @@ class Link(models.Model):
     )
     pm_id = models.CharField("PM id", max_length=64, null=True, blank=True)
     la_id = models.CharField("LA id", max_length=64, null=True, blank=True)
+    # What the hub wrote into a record it is creating in PM to know it again (a contact's
+    # Reference, a matter's import reference), kept from just before the create until PM's
+    # id is stored: a create whose answer was lost, or whose resthook comes first, is then
+    # recognised instead of copied. PM's POST is not idempotent.
+    pm_create_marker = models.CharField(max_length=100, blank=True, editable=False)
 
     status = models.CharField(
         max_length=10, choices=LinkStatus.choices, default=LinkStatus.UNSYNCED
@@ -197,6 +205,8 @@ class WebhookReceipt(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # A digest of the delivery: the same delivery sent twice is stored once.
+    dedupe_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -204,3 +214,85 @@ class WebhookReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_system_display()} {self.event}"
+
+
+class PmConnection(models.Model):
+    """The hub's connection to PM: the OAuth2 grant one person of the firm consented to.
+
+    One row (pk 1). Actionstep grants tokens only through the authorization-code flow and
+    answers every refresh with a new refresh token, so the tokens live here, encrypted,
+    where every process of the hub sees the same ones, and are refreshed under a lock on
+    this row (sync/services/connection.py).
+    """
+
+    class State(models.TextChoices):
+        NOT_CONNECTED = "not_connected", "Not connected"
+        CONNECTED = "connected", "Connected"
+        REFRESH_FAILING = "refresh_failing", "Refresh failing"
+        NEEDS_REAUTHORISATION = "needs_reauthorisation", "Needs re-authorisation"
+        MISSING_SCOPE = "missing_scope", "Missing scope"
+
+    state = models.CharField(max_length=24, choices=State.choices, default=State.NOT_CONNECTED)
+    message = models.TextField(blank=True, help_text="What is wrong, and what to do.")
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+
+    access_token = EncryptedTextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    refresh_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the refresh token lapses unless it is used."
+    )
+    api_endpoint = models.CharField(max_length=500, blank=True)
+    orgkey = models.CharField(max_length=200, blank=True)
+    scopes = models.CharField(max_length=1000, blank=True, help_text="The scopes asked for.")
+    # Bumped with every token stored: a process compares it with the copy it holds.
+    token_version = models.PositiveIntegerField(default=0)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    refresh_failures = models.PositiveIntegerField(default=0)
+    refresh_retry_at = models.DateTimeField(null=True, blank=True)
+
+    # The authorization under way: its `state` value, PKCE verifier, who started it, when.
+    pending_state = models.CharField(max_length=100, blank=True)
+    pending_verifier = EncryptedTextField(blank=True)
+    pending_started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    pending_started_at = models.DateTimeField(null=True, blank=True)
+
+    # The secret carried in the targetUrl of every resthook the hub registers in PM:
+    # Actionstep signs nothing, so a delivery is known to be PM's by this alone.
+    resthook_secret = EncryptedTextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Practice Management connection"
+        verbose_name_plural = "Practice Management connection"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="pm_connection_one_row")]
+
+    def __str__(self) -> str:
+        return f"Practice Management: {self.get_state_display()}"
+
+
+class RequestBudget(models.Model):
+    """The shared request budget of one system when the hub has no Redis: a token bucket
+    every process of the hub draws from (sync/budget.py)."""
+
+    system = models.CharField(max_length=2, choices=System.choices, primary_key=True)
+    tokens = models.FloatField(default=0)
+    updated = models.FloatField(default=0, help_text="Unix time of the last draw.")
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()} request budget"

@@ -3,7 +3,8 @@
 from matters.services import matter_balances_refresh_all
 
 from . import services
-from .services import changes, subscriptions
+from .services import changes, subscriptions, time_entries
+from .services.subscriptions import connection_resumed
 
 
 def link_sync_task(link_id: int) -> bool:
@@ -24,3 +25,15 @@ def sweep_task() -> int:
 
 def balances_refresh_task() -> int:
     return matter_balances_refresh_all()
+
+
+def time_entries_reconcile_task() -> dict:
+    return time_entries.time_entries_reconcile()
+
+
+def webhook_receipts_prune_task() -> int:
+    return changes.webhook_receipts_prune()
+
+
+def connection_resumed_task() -> dict:
+    return connection_resumed()

@@ -12,3 +12,28 @@ def admin_user(django_user_model):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture
+def pm_connection_up(db):
+    """A PM connection in the connected state, for tests that make no call to PM but
+    whose code checks that syncs may run (sync/services/connection.py)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync.models import PmConnection
+    from sync.services.connection import credentials_forget
+
+    credentials_forget()
+    connection, _ = PmConnection.objects.update_or_create(
+        pk=1,
+        defaults={
+            "state": PmConnection.State.CONNECTED,
+            "access_token": "unit-test-token",
+            "access_expires_at": timezone.now() + timedelta(hours=1),
+            "api_endpoint": "https://pm.invalid/api/",
+        },
+    )
+    yield connection
+    credentials_forget()

@@ -248,7 +248,7 @@ def test_the_page_costs_the_same_queries_at_3_and_30_links_and_with_many_unlinke
 
 
 def test_resync_all_errors_turns_that_type_s_errors_pending_for_the_sweep(
-    admin_client, django_capture_on_commit_callbacks
+    admin_client, django_capture_on_commit_callbacks, pm_connection_up
 ):
     errors = [ContactLinkFactory(status=LinkStatus.ERROR, attempts=5) for _ in range(3)]
     synced = ContactLinkFactory(status=LinkStatus.SYNCED)

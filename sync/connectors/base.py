@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -26,6 +27,12 @@ class ErrorKind:
     UNREACHABLE = "unreachable"  # timeout, refused connection: retry, link unknown
     AUTH = "auth"  # credentials refused even after a refresh: retry later, link unknown
     PERMANENT = "permanent"  # validation, other 4xx: red until the data changes
+    # A rule the system refused, reported the way Actionstep reports most of them: a 500
+    # carrying its error code. Retried once; the same code again turns the link red.
+    REFUSED = "refused"
+    # The connection to the system needs a person (not connected, grant revoked, scope
+    # missing): syncs pause and links stay as they were until it is fixed.
+    CONNECTION = "connection"
 
 
 @dataclass
@@ -51,10 +58,9 @@ class ConnectorError(Exception):
 
 
 class RateLimiter:
-    """A token bucket: at most `per_minute` calls a minute, with bursts up to a tenth.
-
-    It holds within one process; each worker process keeps its own bucket, so with W
-    workers set the limit to the system's allowance divided by W.
+    """A token bucket in this process: at most `per_minute` calls a minute, with bursts up
+    to a tenth. The hub shares one budget between its processes (sync/budget.py); this
+    one serves a client made on its own (tests, scripts).
     """
 
     def __init__(self, per_minute: int):
@@ -101,17 +107,35 @@ class JsonHttpClient:
     system = ""
     content_type = "application/json"
 
-    def __init__(self, *, base_url: str, timeout: float, requests_per_minute: int):
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout: float,
+        requests_per_minute: int = 600,
+        budget: Any = None,
+    ):
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout = timeout
-        self.limiter = RateLimiter(requests_per_minute)
+        # Anything with `acquire()`, called once before each request.
+        self.limiter = budget or RateLimiter(requests_per_minute)
         self.session = requests.Session()
         self.session.headers.update({"Accept": self.content_type})
         self.requests_made = 0
         self.calls: Counter[str] = Counter()  # by HTTP method, for tests and benchmarks
 
     def url(self, path: str) -> str:
-        return path if path.startswith("http") else self.base_url + path.lstrip("/")
+        if not path.startswith(("http://", "https://")):
+            return self.base_url + path.lstrip("/")
+        # An absolute address (a paging link from an answer) is followed only on the
+        # system's own scheme and host: our credentials go nowhere else.
+        if not same_origin(path, self.base_url):
+            raise self.error(
+                ErrorKind.PERMANENT,
+                f"{self.name} answered with a link to another host; not followed.",
+                code="foreign_link",
+            )
+        return path
 
     def auth_headers(self) -> dict[str, str]:
         return {}
@@ -201,6 +225,11 @@ class JsonHttpClient:
     def error_body(self, response: requests.Response) -> tuple[str, str, str | None, dict]:
         """(code, message, field, details) from an error answer; each system overrides."""
         return "", "", None, {}
+
+
+def same_origin(url: str, base: str) -> bool:
+    first, second = urlsplit(url), urlsplit(base)
+    return (first.scheme, first.netloc.lower()) == (second.scheme, second.netloc.lower())
 
 
 def dig(payload: dict, path: str) -> Any:

@@ -8,9 +8,11 @@ re-queues links left pending or unknown past their retry time.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,6 +31,7 @@ from . import (
     matters,
     time_entries,
 )
+from .connection import pm_connected
 from .engine import SyncBlocked
 from .timekeepers import pm_user_participants, timekeepers_refresh
 
@@ -42,19 +45,29 @@ PENDING_TOO_LONG = timedelta(minutes=10)
 # the queue at once.
 SWEEP_BATCH = 2000
 
+# The resthook events the hub registers, each with the resource whose records it names
+# (docs.actionstep.com/webhooks). Actionstep has no deletion event for participants,
+# actions or time entries: deletions are found by reading the record again (404).
 PM_EVENTS = {
     "ParticipantCreated": "participants",
     "ParticipantUpdated": "participants",
     "ActionCreated": "actions",
     "ActionUpdated": "actions",
+    # A matter's clients are its action participants; their ids are
+    # "<action>--<participant type>--<participant>", and the action is read again.
+    "ActionParticipantAdded": "actionparticipants",
+    "ActionParticipantDeleted": "actionparticipants",
+    "TimeEntryCreated": "timeentries",
+    "TimeEntryUpdated": "timeentries",
 }
-PM_TIME_EVENTS = {"TimeEntryCreated", "TimeEntryUpdated", "TimeEntryDeleted"}
 LA_CONTACT_EVENTS = {"contact.created", "contact.updated"}
 LA_TIME_EVENTS = {"time_entries.billed", "time_entry.updated"}
 KNOWN_EVENTS = {
-    System.PM: set(PM_EVENTS) | PM_TIME_EVENTS,
+    System.PM: set(PM_EVENTS),
     System.LA: LA_CONTACT_EVENTS | LA_TIME_EVENTS,
 }
+# Time entries still in the hub's hands are read again this many at a time (`id_in`).
+RECONCILE_PAGE = 200
 
 
 def pm_record_seen(resource: str, raw: dict, *, firm_people: set[str]) -> Link | None:
@@ -108,24 +121,7 @@ def webhook_receipt_process(*, receipt_id: int) -> None:
     payload = receipt.payload
     try:
         if receipt.system == System.PM and receipt.event in PM_EVENTS:
-            resource = PM_EVENTS[receipt.event]
-            firm_people = (
-                timekeepers_refresh()
-                if receipt.event == "ParticipantCreated"
-                else pm_user_participants()
-            )
-            for record_id in payload.get("ids", []):
-                raw = pm_client().get(resource, str(record_id))
-                if raw:
-                    pm_record_seen(resource, raw, firm_people=firm_people)
-        elif receipt.system == System.PM and receipt.event == "TimeEntryDeleted":
-            for record_id in payload.get("ids", []):
-                time_entries.time_entry_deleted_in_pm(pm_id=str(record_id))
-        elif receipt.system == System.PM and receipt.event in PM_TIME_EVENTS:
-            for record_id in payload.get("ids", []):
-                raw = pm_client().get("timeentries", str(record_id))
-                if raw:
-                    pm_record_seen("timeentries", raw, firm_people=set())
+            pm_records_reread(receipt.event, [str(i) for i in payload.get("ids", [])])
         elif receipt.system == System.LA and receipt.event in LA_CONTACT_EVENTS:
             la_contact_seen(la_client().contact_get(str(payload["data"]["id"])))
         elif receipt.system == System.LA and receipt.event == "time_entry.updated":
@@ -139,6 +135,24 @@ def webhook_receipt_process(*, receipt_id: int) -> None:
         WebhookReceipt.objects.filter(pk=receipt_id).update(error=error.message)
         raise
     WebhookReceipt.objects.filter(pk=receipt_id).update(processed_at=timezone.now(), error="")
+
+
+def pm_records_reread(event: str, ids: list[str]) -> None:
+    """Read again the PM records a resthook named and take in what changed. The delivery's
+    body is never trusted: PM's own answer to a GET is (ARCHITECTURE §5)."""
+    resource = PM_EVENTS[event]
+    if resource == "actionparticipants":
+        resource, ids = "actions", list(dict.fromkeys(i.split("--")[0] for i in ids))
+    if resource == "participants":
+        firm_people = (
+            timekeepers_refresh() if event == "ParticipantCreated" else pm_user_participants()
+        )
+    else:
+        firm_people = set()
+    for record_id in ids:
+        raw = pm_client().get(resource, record_id)
+        if raw:
+            pm_record_seen(resource, raw, firm_people=firm_people)
 
 
 def webhook_receipt_handle(*, receipt_id: int) -> None:
@@ -210,9 +224,20 @@ def _page_ingester(system: str, resource: str, firm_people: set[str]):
     return None
 
 
+def pm_timestamp(moment) -> str:
+    """A filter value as Actionstep reads it: UTC, to the second, no offset
+    (`modifiedTimestamp_gteq=2025-01-31T09:00:00`, docs/actionstep-fidelity.md)."""
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def _pm_reader(resource: str):
+    """Participants and actions are read by `modifiedTimestamp`; time entries have none,
+    so new ones are read by `createdTimestamp` and edits and deletions come from their
+    resthook and `time_entries_reconcile`."""
+    stamp = "createdTimestamp" if resource == "timeentries" else "modifiedTimestamp"
+
     def read(since):
-        params = {"modifiedTimestamp_gt": since.isoformat()} if since else {}
+        params = {f"{stamp}_gteq": pm_timestamp(since)} if since else {}
         return pm_client().list_all(resource, **params)
 
     return read
@@ -228,23 +253,50 @@ def _la_reader(resource: str):
 
 def poll_all() -> dict[str, int]:
     """One polling pass over both systems: timekeepers, contacts, matters, then time, so
-    each finds what it refers to."""
-    try:
-        firm_people = timekeepers_refresh()
-    except ConnectorError as error:
-        logger.warning("Could not read timekeepers: %s", error.message)
-        firm_people = pm_user_participants()
-    return {
-        "pm participants": _poll(
-            System.PM, "participants", _pm_reader("participants"), firm_people
-        ),
-        "la contacts": _poll(System.LA, "contacts", _la_reader("contacts"), firm_people),
-        "pm actions": _poll(System.PM, "actions", _pm_reader("actions"), firm_people),
-        "pm time entries": _poll(System.PM, "timeentries", _pm_reader("timeentries"), firm_people),
-        "la time entries": _poll(
-            System.LA, "time-entries", _la_reader("time-entries"), firm_people
-        ),
-    }
+    each finds what it refers to. While PM is not connected only LA is read: what LA
+    announces is taken in and waits for PM with its link pending. When PM's users can't
+    be read, its participants wait for the next pass: without the users the hub can't
+    tell the firm's own people from its contacts (and the cursor stays where it was)."""
+    pm_ready = pm_connected()
+    firm_people: set[str] | None = None
+    if pm_ready:
+        try:
+            firm_people = timekeepers_refresh()
+        except ConnectorError as error:
+            logger.warning("Could not read timekeepers: %s", error.message)
+    passes = [
+        ("pm participants", System.PM, "participants"),
+        ("la contacts", System.LA, "contacts"),
+        ("pm actions", System.PM, "actions"),
+        ("pm time entries", System.PM, "timeentries"),
+        ("la time entries", System.LA, "time-entries"),
+    ]
+    known_people = firm_people if firm_people is not None else pm_user_participants()
+    counts = {}
+    for name, system, resource in passes:
+        if system == System.PM and not pm_ready:
+            continue
+        if resource == "participants" and firm_people is None:
+            continue
+        reader = _pm_reader(resource) if system == System.PM else _la_reader(resource)
+        counts[name] = _poll(system, resource, reader, known_people)
+    return counts
+
+
+def links_resume() -> int:
+    """Make every link that waited (pending or unknown) due now; the sweep queues them
+    SWEEP_BATCH at a time. Answers how many the first sweep queued."""
+    Link.objects.filter(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN]).update(
+        next_retry_at=timezone.now()
+    )
+    return links_sweep()
+
+
+def webhook_receipts_prune() -> int:
+    """Delete receipts older than the retention period; answers how many."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_RECEIPT_RETENTION_DAYS)
+    deleted, _ = WebhookReceipt.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
 
 
 def links_sweep() -> int:
@@ -268,6 +320,8 @@ def links_sweep() -> int:
             matter__client__link__status=LinkStatus.SYNCED,
         )
     ).filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+    if not pm_connected():
+        return 0  # links wait, as they are, for the connection (links_resume)
     count = 0
     for link in due.order_by("next_retry_at", "pk").only("pk", "status", "dirty")[:SWEEP_BATCH]:
         if link.dirty:

@@ -1,8 +1,9 @@
 """Contacts, both ways between PM and LA (ARCHITECTURE §2 "Contacts").
 
 - Created in PM → created in LA with the PM id; LA's number comes back to PM's Reference.
-- Created in LA → created in PM, carrying the LA id in `importExternalReference`
-  (`LA:<id>`) so a retried create finds the first one instead of making a second.
+- Created in LA → created in PM with LA's contact number as its Reference; that number
+  is the marker by which a create whose answer was lost is found before it is repeated
+  (`Link.pm_create_marker`).
 - A Reference with `*` or spaces is refused before any call; a clash is LA's 409,
   shown red with LA's message, and nothing is created.
 - Closing a contact does not sync; billing defaults and vendor details stay in LA.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from contacts.models import Contact, validate_reference
 from sync.connectors import la_client, pm_client
@@ -30,7 +32,6 @@ from sync.services.engine import (
 )
 
 PM_RESOURCE = "participants"
-LA_ID_PREFIX = "LA:"
 
 
 def pm_remote(raw: dict) -> Remote:
@@ -58,13 +59,29 @@ class ContactAdapter(RecordAdapter):
         raw = pm_client().get(PM_RESOURCE, pm_id)
         return pm_remote(raw) if raw else None
 
+    def pm_marker(self, values, link, record) -> str:
+        return values.get("reference") or ""
+
     def pm_find(self, link, record):
-        found = pm_client().find(PM_RESOURCE, importExternalReference=LA_ID_PREFIX + link.la_id)
-        return pm_remote(found[0]) if found else None
+        """The participant this link's create made, found by its Reference (LA's number),
+        leaving out participants already linked to other contacts: a person may have given
+        a PM contact the same Reference, which is a clash, not this contact."""
+        if not link.pm_create_marker:
+            return None
+        found = pm_client().find(
+            PM_RESOURCE, **{pm_mapping.reference_field(): link.pm_create_marker}
+        )
+        ids = [str(raw["id"]) for raw in found]
+        taken = set(
+            Link.objects.filter(record_type=RecordType.CONTACT, pm_id__in=ids).values_list(
+                "pm_id", flat=True
+            )
+        )
+        free = [raw for raw in found if str(raw["id"]) not in taken]
+        return pm_remote(free[0]) if free else None
 
     def pm_create(self, values, link, record):
-        payload = pm_mapping.participant_to_pm(values)
-        payload["importExternalReference"] = LA_ID_PREFIX + link.la_id
+        payload = pm_mapping.participant_to_pm(values, creating=True)
         return pm_remote(pm_client().create(PM_RESOURCE, payload))
 
     def pm_update(self, remote, changes):
@@ -102,29 +119,44 @@ def _hub_fields(values: dict) -> dict:
     return {name: value for name, value in values.items() if name in names}
 
 
-def _twin_id(system: str, remote: Remote) -> str | None:
-    """The id of the record's twin in the other system, when we made one of the pair:
-    LA keeps the PM id in `pm_contact_id`, PM keeps the LA id in
-    `importExternalReference` ("LA:<id>")."""
+def _twin_marker(system: str, remote: Remote) -> str | None:
+    """What may show the record is one we are creating: LA keeps the PM id in
+    `pm_contact_id`; a PM participant we create carries LA's number as its Reference."""
+    marker = remote.raw.get("pm_contact_id") if system == "la" else remote.values.get("reference")
+    return str(marker) if marker else None
+
+
+def _twin_condition(system: str, markers: list[str]) -> Q:
+    """Links of records whose twin in `system` would carry one of `markers`."""
     if system == "la":
-        other_id = remote.raw.get("pm_contact_id")
-    else:
-        reference = remote.raw.get("importExternalReference") or ""
-        other_id = (
-            reference.removeprefix(LA_ID_PREFIX) if reference.startswith(LA_ID_PREFIX) else None
-        )
-    return str(other_id) if other_id else None
+        return Q(pm_id__in=markers)
+    return Q(pm_id__isnull=True, pm_create_marker__in=markers)
+
+
+def _link_marker(system: str, link: Link) -> str | None:
+    """The marker a twin in `system` of this link's record would carry, if any."""
+    if system == "la":
+        return link.pm_id
+    return link.pm_create_marker if link.pm_id is None and link.pm_create_marker else None
+
+
+def _twin_link(system: str, marker: str) -> Link | None:
+    return (
+        Link.objects.filter(record_type=RecordType.CONTACT)
+        .filter(_twin_condition(system, [marker]))
+        .first()
+    )
 
 
 def _link_by_twin(system: str, remote: Remote) -> Link | None:
-    """The link of a record whose twin we made. A create whose answer was lost is
-    recognised here, so it is linked instead of copied into the hub a second time."""
-    other_id = _twin_id(system, remote)
-    if other_id is None:
+    """The link of a record whose twin we made. A create whose answer was lost (or whose
+    webhook came before the answer) is recognised here, so it is linked instead of
+    copied into the hub a second time."""
+    marker = _twin_marker(system, remote)
+    if marker is None:
         return None
-    other_field = "pm_id" if system == "la" else "la_id"
     own_field = "la_id" if system == "la" else "pm_id"
-    link = Link.objects.filter(record_type=RecordType.CONTACT, **{other_field: other_id}).first()
+    link = _twin_link(system, marker)
     if link is not None and getattr(link, own_field) is None:
         Link.objects.filter(pk=link.pk, **{f"{own_field}__isnull": True}).update(
             **{own_field: remote.id}
@@ -185,16 +217,18 @@ def contacts_ingest(*, system: str, remotes: list[Remote]) -> list[tuple[Link, S
     """
     id_field = "pm_id" if system == "pm" else "la_id"
     by_id = {remote.id: remote for remote in remotes}
-    known = {
-        getattr(link, id_field): link
-        for link in Link.objects.filter(
-            record_type=RecordType.CONTACT, **{f"{id_field}__in": list(by_id)}
-        )
-    }
+    markers = {remote.id: _twin_marker(system, remote) for remote in remotes}
+    condition = Q(**{f"{id_field}__in": list(by_id)})
+    wanted = [marker for marker in markers.values() if marker]
+    if wanted:
+        condition |= _twin_condition(system, wanted)
+    links = list(Link.objects.filter(record_type=RecordType.CONTACT).filter(condition))
+    known = {getattr(link, id_field): link for link in links if getattr(link, id_field) in by_id}
+    twins = {_link_marker(system, link) for link in links} - {None}
     fresh = [
         remote
         for remote_id, remote in by_id.items()
-        if remote_id not in known and _twin_id(system, remote) is None
+        if remote_id not in known and markers[remote_id] not in twins
     ]
     created: dict[str, Link] = {}
     if fresh:

@@ -20,6 +20,7 @@ Record types plug in through an adapter (sync/services/contacts.py, matters.py).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import time
@@ -28,13 +29,14 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.connectors.base import ConnectorError
+from sync.connectors.base import ConnectorError, ErrorKind
 from sync.fields import LA, PM, SharedField, field_names
 from sync.links import (
     link_event,
     link_failed,
     link_lease_acquire,
     link_lease_drop,
+    link_store_create_marker,
     link_store_foreign_id,
     link_succeeded,
     snapshot_hash,
@@ -42,9 +44,13 @@ from sync.links import (
 from sync.merge import merge
 from sync.models import Link, SyncEvent
 
+from .connection import pm_connected
+
 logger = logging.getLogger(__name__)
 
 MAX_ROUNDS = 3
+# A matter the hub creates in PM carries `LA:<LA id>` as its import reference.
+LA_ID_PREFIX = "LA:"
 Direction = SyncEvent.Direction
 Outcome = SyncEvent.Outcome
 
@@ -110,6 +116,10 @@ class RecordAdapter:
     def prepare(self, link: Link, record) -> None:
         """Bring dependencies in line first (a matter's client)."""
 
+    def pm_marker(self, values: dict, link: Link, record) -> str:
+        """What a record created in PM carries for `pm_find` and ingest to know it again."""
+        return ""
+
     def pm_read(self, pm_id: str) -> Remote | None: ...
     def pm_find(self, link: Link, record) -> Remote | None: ...
     def pm_create(self, values: dict, link: Link, record) -> Remote: ...
@@ -164,6 +174,10 @@ def record_sync(link_id: int) -> bool:
     the link with its record, store LA's id, save what LA assigned to the hub record,
     write the history row, and record the outcome together with letting go of the lease.
     """
+    if not pm_connected():
+        # Every record type reads PM; while the connection needs a person the link stays
+        # as it is, and reconnecting queues it again (sync/services/connection.py).
+        return False
     token = link_lease_acquire(link_id)
     if token is None:
         return False
@@ -208,6 +222,13 @@ def _sync_once(link_id: int, token: uuid.UUID) -> bool:
         )
         return link_failed(link, blocked.message, code=blocked.code, lease=token)
     except ConnectorError as error:
+        if error.kind == ErrorKind.CONNECTION:
+            # The connection needs a person: no attempt was made on the record itself.
+            link_lease_drop(link_id, token)
+            return True
+        if error.kind == ErrorKind.REFUSED and _refused_before(link, error):
+            # The same refusal on retry is the system's answer, not a passing fault.
+            error = dataclasses.replace(error, kind=ErrorKind.PERMANENT)
         link_event(
             link,
             direction=Direction.PM_TO_LA if error.system == LA else Direction.LA_TO_PM,
@@ -215,7 +236,12 @@ def _sync_once(link_id: int, token: uuid.UUID) -> bool:
             outcome=Outcome.ERROR if error.permanent else Outcome.RETRY,
             message=error.message,
             duration_ms=_ms(started),
-            details={"status": error.status, "code": error.code, "field": error.field},
+            details={
+                "status": error.status,
+                "code": error.code,
+                "field": error.field,
+                "system": error.system,
+            },
         )
         return link_failed(link, error, lease=token)
     link_event(
@@ -229,6 +255,20 @@ def _sync_once(link_id: int, token: uuid.UUID) -> bool:
     return link_succeeded(
         link, pm_snapshot=report.pm_snapshot, la_snapshot=report.la_snapshot, lease=token
     )
+
+
+def _refused_before(link: Link, error: ConnectorError) -> bool:
+    """Whether the link's last attempt met the same refusal (system and code)."""
+    last = (
+        SyncEvent.objects.filter(link=link)
+        .order_by("-occurred_at", "-pk")
+        .values_list("outcome", "details")
+        .first()
+    )
+    if last is None or last[0] != Outcome.RETRY:
+        return False
+    details = last[1] or {}
+    return details.get("code") == error.code and details.get("system", error.system) == error.system
 
 
 def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
@@ -292,6 +332,8 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
         f.name for f in adapter.fields if PM in f.systems and PM not in f.create_only_in
     ]
     if pm is None:
+        # Stored before the call: PM's resthook for the new record may come first.
+        link_store_create_marker(link, adapter.pm_marker(target, link, record))
         pm = adapter.pm_create(target, link, record)
         link_store_foreign_id(link, pm_id=pm.id)
         report.writes.append(f"created in PM as {pm.id}")

@@ -30,6 +30,7 @@ from sync.services.contacts import contact_ingest
 from sync.services.contacts import la_remote as contact_la_remote
 from sync.services.contacts import pm_remote as contact_pm_remote
 from sync.services.engine import (
+    LA_ID_PREFIX,
     RecordAdapter,
     Remote,
     Seen,
@@ -220,40 +221,53 @@ class MatterAdapter(RecordAdapter):
         raw = pm_client().get(PM_RESOURCE, pm_id)
         return pm_remote(raw) if raw else None
 
+    def pm_marker(self, values, link, record) -> str:
+        return f"{LA_ID_PREFIX}{link.la_id}" if link.la_id else ""
+
     def pm_find(self, link, record):
-        found = pm_client().find(PM_RESOURCE, importExternalReference=f"LA:{link.la_id}")
-        return pm_remote(found[0]) if found else None
+        marker = link.pm_create_marker or self.pm_marker({}, link, record)
+        if not marker:
+            return None
+        found = pm_client().find(PM_RESOURCE, importExternalReference=marker)
+        if not found:
+            return None
+        if not (found[0].get("links") or {}).get("primaryParticipants"):
+            # The create went through but adding the client did not: finish it.
+            pm_client().action_client_add(str(found[0]["id"]), _client_link(record).pm_id)
+            return self.pm_read(str(found[0]["id"]))
+        return pm_remote(found[0])
 
     def pm_create(self, values, link, record):
+        """`actioncreate` with the File Reference as `fileReference` (Actionstep creates
+        matters only there), then the client as an `actionparticipants` link of the
+        client participant type, which makes it the action's primary participant."""
         client_link = _client_link(record)
-        payload = pm_mapping.action_to_pm(
-            {"name": values["name"], "file_reference": values["file_reference"]}
-        )
+        assigned = self._pm_user(values.get("assigned_to_id"))
         payload = {
-            "actionName": payload["name"],
-            "reference": payload["reference"],
-            "links": {
-                "actionType": settings.PM_ACTION_TYPE_ID,
-                "primaryParticipants": [int(client_link.pm_id)],
-                "assignedTo": self._pm_user(values.get("assigned_to_id")),
-            },
+            "actionName": values["name"],
+            "links": {"actionType": str(settings.PM_ACTION_TYPE_ID)},
         }
-        if link.la_id:
-            payload["importExternalReference"] = f"LA:{link.la_id}"
-        created = pm_client().action_create(payload)
-        action_id = (created.get("links") or {}).get("action") or created["id"]
-        return self.pm_read(str(action_id))
+        if values.get("file_reference"):
+            payload["fileReference"] = values["file_reference"]
+        if assigned:
+            payload["links"]["assignedToParticipant"] = assigned
+        if link.pm_create_marker:
+            payload["importExternalReference"] = link.pm_create_marker
+        action_id = pm_client().action_create(payload)
+        pm_client().action_client_add(action_id, client_link.pm_id)
+        return self.pm_read(action_id)
 
-    def _pm_user(self, timekeeper_id):
+    def _pm_user(self, timekeeper_id) -> str | None:
         timekeeper = _timekeeper("pk", timekeeper_id)
-        return int(timekeeper.pm_user_id) if timekeeper and timekeeper.pm_user_id else None
+        return str(timekeeper.pm_user_id) if timekeeper and timekeeper.pm_user_id else None
 
     def pm_update(self, remote, changes):
         values = {k: v for k, v in changes.items() if k in {"name", "file_reference", "status"}}
         if "assigned_to_id" in changes:
             values["assigned_to"] = self._pm_user(changes["assigned_to_id"])
         payload = pm_mapping.action_to_pm(values)
-        raw = pm_client().update(PM_RESOURCE, remote.id, payload)
+        # Actionstep's OpenAPI file updates actions with PATCH.
+        raw = pm_client().update(PM_RESOURCE, remote.id, payload, method="PATCH")
         return pm_remote(raw)
 
     def la_read(self, la_id):
@@ -299,9 +313,28 @@ class MatterAdapter(RecordAdapter):
 ADAPTER = adapter_register(MatterAdapter())
 
 
+def _link_by_marker(remote: Remote) -> Link | None:
+    """The link of an action the hub is creating in PM (its answer lost, or its resthook
+    first), known by the import reference the hub gave it; PM's id is stored on it."""
+    marker = remote.raw.get("importExternalReference") or ""
+    if not marker.startswith(LA_ID_PREFIX):
+        return None
+    link = Link.objects.filter(
+        record_type=RecordType.MATTER, pm_id__isnull=True, pm_create_marker=marker
+    ).first()
+    if link is not None:
+        Link.objects.filter(pk=link.pk, pm_id__isnull=True).update(
+            pm_id=remote.id, pm_create_marker=""
+        )
+        link.pm_id, link.pm_create_marker = remote.id, ""
+    return link
+
+
 def matter_ingest(*, remote: Remote) -> tuple[Link, Seen]:
     """Find or make the hub matter and link for an action seen in PM (see `Seen`)."""
     link = Link.objects.filter(record_type=RecordType.MATTER, pm_id=remote.id).first()
+    if link is None:
+        link = _link_by_marker(remote)
     if link is not None:
         changed = remote_changed(link.pm_snapshot, remote.values)
         return link, Seen.CHANGED if changed else Seen.UNCHANGED

@@ -4,8 +4,8 @@ ARCHITECTURE §2 "Linking": records are linked by their ids. A firm that has use
 LA side by side holds many records twice without any link; the regular sync would copy
 each into the other system a second time. `existing_records_link` pairs them first:
 
-- Contacts, rule by rule: (1) a stored foreign id — LA's `pm_contact_id`, or PM's
-  `importExternalReference` `LA:<id>`; (2) PM's Reference equal to LA's Contact Number;
+- Contacts, rule by rule: (1) a stored foreign id — LA's `pm_contact_id`; (2) PM's
+  Reference (`PM_CONTACT_REFERENCE_FIELD`) equal to LA's Contact Number;
   (3) email (ignoring case) and name (first and last, or the company name, ignoring case
   and spacing) both equal.
 - Matters: (1) LA's `pm_matter_id`, or PM's `importExternalReference` `LA:<id>`;
@@ -44,6 +44,7 @@ from sync.links import snapshot_hash
 from sync.models import RECORD_FIELDS, Link, LinkStatus, RecordType
 
 from . import contacts, link_enqueue, matters
+from .engine import LA_ID_PREFIX
 from .timekeepers import timekeepers_refresh
 
 LINKED_MESSAGE = "Linked by link_existing; sync queued."
@@ -255,9 +256,9 @@ def records_match(
 
 def _stored_la_id(pm_raw: dict) -> str:
     reference = pm_raw.get("importExternalReference") or ""
-    if not reference.startswith(contacts.LA_ID_PREFIX):
+    if not reference.startswith(LA_ID_PREFIX):
         return ""
-    return reference.removeprefix(contacts.LA_ID_PREFIX).strip()
+    return reference.removeprefix(LA_ID_PREFIX).strip()
 
 
 def _foreign_id_edges(la_pm_id_field: str) -> EdgeRule:
@@ -338,7 +339,10 @@ def _field(name: str) -> Callable[[dict], str]:
 
 CONTACT_EDGES: tuple[tuple[str, EdgeRule], ...] = (
     (BY_FOREIGN_ID, _foreign_id_edges("pm_contact_id")),
-    (BY_CONTACT_NUMBER, _equal_key_edges(_field("reference"), _field("contact_number"))),
+    (
+        BY_CONTACT_NUMBER,
+        _equal_key_edges(pm_mapping.participant_reference, _field("contact_number")),
+    ),
     (BY_EMAIL_AND_NAME, _equal_key_edges(_pm_email_and_name, _la_email_and_name)),
 )
 
@@ -361,7 +365,7 @@ def _pm_contact_party(raw: dict) -> Party:
         system=PM,
         id=str(raw["id"]),
         name=name,
-        number=_text(raw.get("reference")),
+        number=pm_mapping.participant_reference(raw),
         email=_text(raw.get("email")),
     )
 

@@ -254,6 +254,48 @@ def la_time_entries_refresh(*, la_ids: list[str]) -> int:
     return seen
 
 
+def time_entries_reconcile(*, page_size: int = 200) -> dict[str, int]:
+    """Read again, a page of ids at a time, every PM time entry the hub holds that LA has
+    not billed, and take in what changed; an entry PM no longer lists is read on its own,
+    and only PM's 404 for it counts as a deletion.
+
+    Actionstep's time entries have no `modifiedTimestamp` and no deletion event
+    (docs/actionstep-fidelity.md): their resthook announces edits, and this pass finds
+    what a lost hook did not, and every deletion. One request per `page_size` entries.
+    """
+    counts = {"read": 0, "changed": 0, "deleted": 0}
+    pm_ids = list(
+        Link.objects.filter(record_type=RecordType.TIME_ENTRY, pm_id__isnull=False)
+        .exclude(time_entry__billing_status=TimeEntry.BillingStatus.BILLED)
+        .order_by("pk")
+        .values_list("pm_id", flat=True)
+    )
+    for start in range(0, len(pm_ids), page_size):
+        _reconcile_chunk(pm_ids[start : start + page_size], counts)
+    return counts
+
+
+def _reconcile_chunk(pm_ids: list[str], counts: dict[str, int]) -> None:
+    snapshots = dict(
+        Link.objects.filter(record_type=RecordType.TIME_ENTRY, pm_id__in=pm_ids).values_list(
+            "pm_id", "pm_snapshot"
+        )
+    )
+    found = {
+        str(raw["id"]): raw for raw in pm_client().list_all("timeentries", id_in=",".join(pm_ids))
+    }
+    counts["read"] += len(found)
+    for pm_id, raw in found.items():
+        snapshot = _jsonable(pm_mapping.time_entry_from_pm(raw))
+        if remote_changed(snapshots.get(pm_id), snapshot):
+            time_entry_ingest(raw=raw)
+            counts["changed"] += 1
+    for pm_id in pm_ids:
+        if pm_id not in found and pm_client().get("timeentries", pm_id) is None:
+            time_entry_deleted_in_pm(pm_id=pm_id)
+            counts["deleted"] += 1
+
+
 def time_entry_deleted_in_pm(*, pm_id: str) -> None:
     """An entry deleted in PM: gone from the hub if it was never sent; if it was sent,
     kept and flagged, because only LA can take it back."""

@@ -7,40 +7,67 @@ the firm, not contacts, and the contact sync leaves them alone.
 
 from __future__ import annotations
 
+import logging
+
+from django.db import IntegrityError, transaction
+
 from sync.connectors import la_client, pm_client
+from sync.connectors.actionstep import mapping as pm_mapping
+from sync.connectors.actionstep.client import linked, records
+from sync.connectors.base import ConnectorError
 from timekeeping.models import Timekeeper
+
+logger = logging.getLogger(__name__)
 
 
 def timekeepers_refresh() -> set[str]:
-    """Read PM's users and LA's fee earners; answer the PM ids of users' participants."""
+    """Read PM's users and LA's fee earners; answer the PM ids of users' participants.
+
+    PM users carry their email as `emailAddress` and their name on their participant
+    (read with `include=participant`). Two refreshes may run at once (two resthooks in two
+    workers): a timekeeper another one created meanwhile is updated, not created twice.
+    """
     user_participants: set[str] = set()
     known = {tk.email.lower(): tk for tk in Timekeeper.objects.all()}
-    for user in pm_client().list_all("users"):
-        email = (user.get("email") or "").strip().lower()
-        participant = (user.get("links") or {}).get("participant") or user["id"]
-        user_participants.add(str(participant))
-        if not email:
-            continue
-        name = user.get("name") or " ".join(
-            part for part in (user.get("firstName"), user.get("lastName")) if part
-        )
-        fields = {
-            "name": name or email,
-            "pm_user_id": str(participant),
-            "active": user.get("isActive", "T") != "F",
-        }
-        timekeeper = known.get(email)
-        if timekeeper is None:
-            known[email] = Timekeeper.objects.create(email=email, **fields)
-        elif any(getattr(timekeeper, key) != value for key, value in fields.items()):
-            Timekeeper.objects.filter(pk=timekeeper.pk).update(**fields)
+    client = pm_client()
+    for body in client.pages("users", include="participant"):
+        participants = linked(body, "participants")
+        for user in records(body, "users"):
+            fields = pm_mapping.user_from_pm(user, participants)
+            user_participants.add(fields["pm_user_id"])
+            email = fields.pop("email")
+            if email:
+                known[email] = _timekeeper_upsert(known.get(email), email, fields)
+    try:
+        fee_earners_match(known)
+    except ConnectorError as error:
+        # PM's users were read: the firm's people are known whatever LA answers.
+        logger.warning("Could not read LA's fee earners: %s", error.message)
+    return user_participants
+
+
+def fee_earners_match(known: dict[str, Timekeeper]) -> None:
+    """Give each timekeeper the id of LA's fee earner with the same email."""
     for fee_earner in la_client().list_all("fee-earners"):
         timekeeper = known.get((fee_earner.get("email") or "").lower())
         if timekeeper and timekeeper.la_fee_earner_id != str(fee_earner["id"]):
             Timekeeper.objects.filter(pk=timekeeper.pk).update(
                 la_fee_earner_id=str(fee_earner["id"])
             )
-    return user_participants
+
+
+def _timekeeper_upsert(timekeeper: Timekeeper | None, email: str, fields: dict) -> Timekeeper:
+    if timekeeper is None:
+        try:
+            with transaction.atomic():
+                return Timekeeper.objects.create(email=email, **fields)
+        except IntegrityError:
+            timekeeper = Timekeeper.objects.get(email__iexact=email)
+    if any(getattr(timekeeper, key) != value for key, value in fields.items()):
+        Timekeeper.objects.filter(pk=timekeeper.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(timekeeper, key, value)
+    return timekeeper
 
 
 def pm_user_participants() -> set[str]:

@@ -24,7 +24,9 @@ def test_the_health_page_shows_the_bars_and_the_latest_error(page, admin_user, f
     )
     for first, last in [("Carla", "Mendes"), ("Dev", "Patel"), ("Erin", "Walsh")]:
         pm_services.participant_create(first_name=first, last_name=last)
-    pm_services.participant_create(first_name="Bob", last_name="Clash", reference="1001")
+    pm_services.participant_create(
+        first_name="Bob", last_name="Clash", import_external_reference="1001"
+    )
     sent = record_time(firm, "1.50")
     record_time(firm, "0.75")
     sync_everything()

@@ -22,8 +22,12 @@ def test_a_clashing_reference_shows_red_and_turns_green_after_the_fix_and_resync
     la_services.contact_create(
         data={"first_name": "Ann", "last_name": "Holder", "contact_number": "1001"}
     )
-    pm_services.participant_create(first_name="Carla", last_name="Mendes", reference="")
-    pm_services.participant_create(first_name="Bob", last_name="Clash", reference="1001")
+    pm_services.participant_create(
+        first_name="Carla", last_name="Mendes", import_external_reference=""
+    )
+    pm_services.participant_create(
+        first_name="Bob", last_name="Clash", import_external_reference="1001"
+    )
     sync_everything()
 
     log_in(page, admin_user.username)

@@ -1,20 +1,58 @@
-"""The PM client against a faked Actionstep REST API (HTTP faked at the `requests` seam)."""
+"""The PM client against a faked Actionstep REST API (HTTP faked at the `requests` seam).
 
+The answers here are the shapes real Actionstep gives (docs/actionstep-fidelity.md): the
+REST base from the token's `api_endpoint`, one record as an object, 204 for nothing,
+ids in `links` as strings, `errors` bodies, and refused rules as a 500 with a code.
+"""
+
+import datetime
 import json
-import time
-from urllib.parse import parse_qs
 
 import pytest
-import requests
 import responses
 from responses import matchers
 
-from sync.connectors.actionstep.client import MEDIA_TYPE, PAGE_SIZE, ActionstepClient, records
+from sync.connectors.actionstep.client import (
+    MEDIA_TYPE,
+    PAGE_SIZE,
+    ActionstepClient,
+    linked,
+    records,
+)
+from sync.connectors.actionstep.oauth import Credentials
 from sync.connectors.base import ConnectorError, ErrorKind
 
-API = "https://pm.example.test/api/rest/"
-TOKEN_URL = "https://pm.example.test/oauth/token"
+ENDPOINT = "https://ap-southeast-2.actionstep.example/api/"
+API = ENDPOINT + "rest/"
 PARTICIPANTS = API + "participants"
+
+
+class FakeTokens:
+    """The hub's token source, reduced to what the client asks of it."""
+
+    def __init__(self, *tokens: str):
+        self.tokens = list(tokens) or ["A1"]
+        self.asked: list[str | None] = []
+        self.scope_messages: list[str] = []
+        self.rejected = 0
+
+    def credentials(self, *, refused=None):
+        self.asked.append(refused)
+        if refused is not None and refused in self.tokens[:-1]:
+            self.tokens.remove(refused)
+        return Credentials(
+            access_token=self.tokens[0],
+            api_endpoint=ENDPOINT,
+            expires_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1),
+        )
+
+    def scope_missing(self, message):
+        self.scope_messages.append(message)
+        return ConnectorError(message=message, kind=ErrorKind.CONNECTION, system="pm")
+
+    def token_rejected(self):
+        self.rejected += 1
+        return ConnectorError(message="rejected", kind=ErrorKind.CONNECTION, system="pm")
 
 
 @pytest.fixture
@@ -24,182 +62,74 @@ def http():
 
 
 @pytest.fixture
-def client():
-    return ActionstepClient(
-        base_url=API,
-        token_url=TOKEN_URL,
-        client_id="hub",
-        client_secret="hub-secret",
-        timeout=2.0,
-        requests_per_minute=6000,
-    )
+def tokens():
+    return FakeTokens("A1", "A2")
 
 
-def token(access: str, refresh: str = "", expires_in: int = 300) -> dict:
-    body = {"access_token": access, "token_type": "bearer", "expires_in": expires_in}
-    if refresh:
-        body["refresh_token"] = refresh
-    return body
-
-
-def grants(http) -> list[dict]:
-    """The form bodies sent to the token endpoint, in order, as flat dicts."""
-    sent = [call.request for call in http.calls if call.request.url == TOKEN_URL]
-    return [{k: v[0] for k, v in parse_qs(request.body).items()} for request in sent]
-
-
-def bearers(http, url_start: str = API) -> list[str]:
-    return [
-        call.request.headers.get("Authorization")
-        for call in http.calls
-        if call.request.url.startswith(url_start)
-    ]
+@pytest.fixture
+def client(tokens):
+    return ActionstepClient(tokens=tokens, timeout=2.0, requests_per_minute=6000)
 
 
 def participant(record_id: int, **fields) -> dict:
     return {"id": record_id, "firstName": "Jane", "lastName": "Smith", **fields}
 
 
+def errors_body(*entries) -> dict:
+    return {"errors": list(entries)}
+
+
 class TestTokens:
-    def test_it_fetches_a_token_with_client_credentials_before_the_first_call(self, http, client):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
+    def test_it_calls_the_rest_base_of_the_tokens_api_endpoint_with_the_bearer(self, http, client):
         http.get(PARTICIPANTS + "/7", json={"participants": participant(7)})
 
         client.get("participants", "7")
 
-        assert grants(http) == [
-            {"grant_type": "client_credentials", "client_id": "hub", "client_secret": "hub-secret"}
-        ]
-        assert bearers(http) == ["Bearer A1"]
+        request = http.calls[0].request
+        assert request.url == PARTICIPANTS + "/7"
+        assert request.headers["Authorization"] == "Bearer A1"
+        assert request.headers["Accept"] == MEDIA_TYPE
 
-    def test_it_reuses_the_token_while_it_is_valid(self, http, client):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
-        http.get(PARTICIPANTS + "/7", json={"participants": participant(7)})
-
-        client.get("participants", "7")
-        client.get("participants", "7")
-
-        assert len(grants(http)) == 1
-        assert bearers(http) == ["Bearer A1", "Bearer A1"]
-
-    def test_it_uses_the_refresh_grant_once_the_access_token_has_expired(self, http, client):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
-        http.post(TOKEN_URL, json=token("A2", "R2"))
-        http.get(PARTICIPANTS + "/7", json={"participants": participant(7)})
-
-        client.get("participants", "7")
-        client.expires_at = time.monotonic() - 1
-        client.get("participants", "7")
-
-        assert [g["grant_type"] for g in grants(http)] == ["client_credentials", "refresh_token"]
-        assert grants(http)[1]["refresh_token"] == "R1"
-        assert bearers(http) == ["Bearer A1", "Bearer A2"]
-        assert client.refresh_token == "R2"
-
-    def test_it_refreshes_a_little_before_a_short_lived_token_runs_out(self, http, client):
-        http.post(TOKEN_URL, json=token("A1", "R1", expires_in=5))
-        http.post(TOKEN_URL, json=token("A2", "R2"))
-        http.get(PARTICIPANTS + "/7", json={"participants": participant(7)})
-
-        client.get("participants", "7")
-        client.get("participants", "7")
-
-        assert [g["grant_type"] for g in grants(http)] == ["client_credentials", "refresh_token"]
-        assert bearers(http) == ["Bearer A1", "Bearer A2"]
-
-    def test_it_keeps_the_refresh_token_when_the_refresh_answer_brings_no_new_one(
-        self, http, client
+    def test_a_401_asks_the_source_again_naming_the_refused_token_and_retries_once(
+        self, http, client, tokens
     ):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
-        http.post(TOKEN_URL, json=token("A2"))
-
-        client.authenticate()
-        client.expires_at = 0.0
-        client.authenticate()
-
-        assert (client.access_token, client.refresh_token) == ("A2", "R1")
-
-    def test_it_refreshes_the_token_and_retries_once_on_401(self, http, client):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
-        http.post(TOKEN_URL, json=token("A2", "R2"))
-        http.get(PARTICIPANTS + "/7", status=401, json={"error": {"code": "invalid_token"}})
+        http.get(PARTICIPANTS + "/7", status=401)
         http.get(PARTICIPANTS + "/7", json={"participants": participant(7)})
 
-        found = client.get("participants", "7")
+        assert client.get("participants", "7") == participant(7)
+        assert tokens.asked == [None, "A1"]
+        assert [c.request.headers["Authorization"] for c in http.calls] == [
+            "Bearer A1",
+            "Bearer A2",
+        ]
 
-        assert found["id"] == 7
-        assert [g["grant_type"] for g in grants(http)] == ["client_credentials", "refresh_token"]
-        assert bearers(http) == ["Bearer A1", "Bearer A2"]
+    def test_a_second_401_with_a_fresh_token_tells_the_source_the_grant_is_gone(
+        self, http, client, tokens
+    ):
+        http.get(PARTICIPANTS + "/7", status=401)
+        http.get(PARTICIPANTS + "/7", status=401)
 
-    def test_a_second_401_after_the_refresh_is_an_auth_error(self, http, client):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
-        http.post(TOKEN_URL, json=token("A2", "R2"))
+        with pytest.raises(ConnectorError) as caught:
+            client.get("participants", "7")
+
+        assert caught.value.kind == ErrorKind.CONNECTION
+        assert tokens.rejected == 1
+        assert len(http.calls) == 2
+
+    def test_a_403_is_a_missing_scope_of_the_connection_not_a_records_fault(
+        self, http, client, tokens
+    ):
         http.get(
             PARTICIPANTS + "/7",
-            status=401,
-            json={"error": {"code": "invalid_token", "message": "The access token is expired."}},
+            status=403,
+            json=errors_body({"status": "403", "code": "insufficient_scope", "title": "No."}),
         )
 
         with pytest.raises(ConnectorError) as caught:
             client.get("participants", "7")
 
-        assert caught.value.kind == ErrorKind.AUTH
-        assert caught.value.status == 401
-        assert not caught.value.permanent
-        assert len(bearers(http)) == 2  # the call and exactly one retry
-
-    def test_it_falls_back_to_client_credentials_when_the_refresh_grant_is_refused(
-        self, http, client
-    ):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
-        http.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
-        http.post(TOKEN_URL, json=token("A3", "R3"))
-        http.get(PARTICIPANTS + "/7", json={"participants": participant(7)})
-
-        client.authenticate()
-        client.expires_at = 0.0
-        client.get("participants", "7")
-
-        assert [g["grant_type"] for g in grants(http)] == [
-            "client_credentials",
-            "refresh_token",
-            "client_credentials",
-        ]
-        assert bearers(http) == ["Bearer A3"]
-        assert client.refresh_token == "R3"
-
-    def test_refused_client_credentials_are_an_auth_error(self, http, client):
-        http.post(TOKEN_URL, status=401, json={"error": "invalid_client"})
-
-        with pytest.raises(ConnectorError) as caught:
-            client.get("participants", "7")
-
-        assert caught.value.kind == ErrorKind.AUTH
-        assert caught.value.code == "credentials_refused"
-
-    def test_an_unreachable_token_endpoint_is_not_tried_again_with_another_grant(
-        self, http, client
-    ):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
-        http.post(TOKEN_URL, body=requests.ConnectionError("Connection refused"))
-
-        client.authenticate()
-        client.expires_at = 0.0
-        with pytest.raises(ConnectorError) as caught:
-            client.authenticate()
-
-        assert caught.value.kind == ErrorKind.UNREACHABLE
-        assert [g["grant_type"] for g in grants(http)] == ["client_credentials", "refresh_token"]
-        assert client.refresh_token == "R1"
-
-    def test_a_token_answer_without_an_access_token_is_an_auth_error(self, http, client):
-        http.post(TOKEN_URL, json={"token_type": "bearer"})
-
-        with pytest.raises(ConnectorError) as caught:
-            client.authenticate()
-
-        assert caught.value.kind == ErrorKind.AUTH
-        assert caught.value.code == "no_access_token"
+        assert caught.value.kind == ErrorKind.CONNECTION
+        assert tokens.scope_messages == ["No."]
 
 
 class TestRecords:
@@ -211,25 +141,25 @@ class TestRecords:
 
         assert records(body, "participants") == [{"id": 7}, {"id": 8}]
 
-    def test_it_answers_an_empty_list_for_an_empty_body_or_another_resource(self):
+    def test_it_answers_an_empty_list_for_no_body_or_another_resource(self):
         assert records(None, "participants") == []
         assert records({"actions": [{"id": 1}]}, "participants") == []
 
+    def test_linked_records_are_found_by_their_id_as_a_string(self):
+        body = {"users": {"id": 3}, "linked": {"participants": [{"id": 12, "firstName": "Ann"}]}}
+
+        assert linked(body, "participants") == {"12": {"id": 12, "firstName": "Ann"}}
+        assert linked({"users": []}, "participants") == {}
+
 
 class TestReading:
-    @pytest.fixture(autouse=True)
-    def signed_in(self, http):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
-
     def test_list_all_follows_next_page_across_pages(self, http, client):
-        page_2 = f"{PARTICIPANTS}?modifiedTimestamp_gt=2025-01-01&pageSize={PAGE_SIZE}&page=2"
+        stamp = "2025-01-31T09:00:00"
+        page_2 = f"{PARTICIPANTS}?modifiedTimestamp_gteq={stamp}&pageSize={PAGE_SIZE}&page=2"
+        first = {"modifiedTimestamp_gteq": stamp, "pageSize": str(PAGE_SIZE), "page": "1"}
         http.get(
             PARTICIPANTS,
-            match=[
-                matchers.query_param_matcher(
-                    {"modifiedTimestamp_gt": "2025-01-01", "pageSize": str(PAGE_SIZE), "page": "1"}
-                )
-            ],
+            match=[matchers.query_param_matcher(first)],
             json={
                 "participants": [participant(1), participant(2)],
                 "meta": {"paging": {"participants": {"page": 1, "nextPage": page_2}}},
@@ -237,134 +167,196 @@ class TestReading:
         )
         http.get(
             PARTICIPANTS,
-            match=[
-                matchers.query_param_matcher(
-                    {"modifiedTimestamp_gt": "2025-01-01", "pageSize": str(PAGE_SIZE), "page": "2"}
-                )
-            ],
+            match=[matchers.query_param_matcher({**first, "page": "2"})],
             json={
                 "participants": participant(3),
                 "meta": {"paging": {"participants": {"page": 2, "nextPage": None}}},
             },
         )
 
-        found = list(client.list_all("participants", modifiedTimestamp_gt="2025-01-01"))
+        found = list(client.list_all("participants", modifiedTimestamp_gteq=stamp))
 
         assert [record["id"] for record in found] == [1, 2, 3]
-        assert len(bearers(http)) == 2
+
+    def test_an_empty_collection_answered_204_is_no_records(self, http, client):
+        http.get(PARTICIPANTS, status=204)
+
+        assert list(client.list_all("participants", email="nobody@example.test")) == []
+        assert client.find("participants", email="nobody@example.test") == []
+
+    def test_it_does_not_follow_a_paging_link_to_another_host(self, http, client):
+        http.get(
+            PARTICIPANTS,
+            json={
+                "participants": [participant(1), participant(2)],
+                "meta": {
+                    "paging": {"participants": {"nextPage": "https://evil.example/steal?page=2"}}
+                },
+            },
+        )
+
+        with pytest.raises(ConnectorError) as caught:
+            list(client.list_all("participants"))
+
+        assert caught.value.code == "foreign_link"
+        assert len(http.calls) == 1
 
     def test_get_answers_the_one_record_of_an_object_answer(self, http, client):
         http.get(PARTICIPANTS + "/7", json={"participants": participant(7), "linked": {}})
 
         assert client.get("participants", "7") == participant(7)
 
+    def test_get_answers_none_when_pm_has_no_such_record(self, http, client):
+        http.get(PARTICIPANTS + "/7", status=404, json=errors_body({"status": "404"}))
+        http.get(PARTICIPANTS + "/8", status=204)
+
+        assert client.get("participants", "7") is None
+        assert client.get("participants", "8") is None
+
     def test_find_sends_the_filters_and_answers_a_list(self, http, client):
         http.get(
             PARTICIPANTS,
-            match=[matchers.query_param_matcher({"importExternalReference": "LA:5"})],
+            match=[matchers.query_param_matcher({"importExternalReference": "C-1001"})],
             json={"participants": participant(7)},
         )
 
-        assert client.find("participants", importExternalReference="LA:5") == [participant(7)]
+        assert client.find("participants", importExternalReference="C-1001") == [participant(7)]
 
-    def test_it_asks_for_the_actionstep_media_type(self, http, client):
-        http.get(PARTICIPANTS + "/7", json={"participants": participant(7)})
+    def test_the_client_participant_type_is_looked_up_by_name_once(self, http, client):
+        http.get(
+            API + "participanttypes",
+            match=[matchers.query_param_matcher({"name": "Client"})],
+            json={"participanttypes": {"id": 27, "name": "Client"}},
+        )
 
-        client.get("participants", "7")
-
-        assert http.calls[-1].request.headers["Accept"] == MEDIA_TYPE
+        assert client.participant_type_id("Client") == "27"
+        assert client.participant_type_id("Client") == "27"
+        assert len(http.calls) == 1
 
 
 class TestWriting:
-    @pytest.fixture(autouse=True)
-    def signed_in(self, http):
-        http.post(TOKEN_URL, json=token("A1", "R1"))
-
-    def test_create_wraps_the_record_in_its_resource_with_the_media_type_and_token(
-        self, http, client
-    ):
+    def test_create_wraps_the_record_in_its_resource_with_the_media_type(self, http, client):
         http.post(PARTICIPANTS, json={"participants": participant(9, email="j@example.com")})
 
-        created = client.create("participants", {"firstName": "Jane", "email": "j@example.com"})
+        created = client.create("participants", {"displayName": "Smith, Jane"})
 
         request = http.calls[-1].request
-        assert json.loads(request.body) == {
-            "participants": {"firstName": "Jane", "email": "j@example.com"}
-        }
+        assert json.loads(request.body) == {"participants": {"displayName": "Smith, Jane"}}
         assert request.headers["Content-Type"] == MEDIA_TYPE
-        assert request.headers["Authorization"] == "Bearer A1"
         assert created["id"] == 9
 
-    def test_update_wraps_the_changes_in_their_resource(self, http, client):
-        http.put(PARTICIPANTS + "/9", json={"participants": participant(9, lastName="Jones")})
+    def test_update_wraps_the_changes_and_uses_the_method_asked_for(self, http, client):
+        http.patch(API + "actions/9", json={"actions": {"id": 9, "name": "Sale"}})
 
-        updated = client.update("participants", "9", {"lastName": "Jones"})
+        updated = client.update("actions", "9", {"name": "Sale"}, method="PATCH")
 
-        request = http.calls[-1].request
-        assert json.loads(request.body) == {"participants": {"lastName": "Jones"}}
-        assert request.headers["Content-Type"] == MEDIA_TYPE
-        assert updated["lastName"] == "Jones"
+        assert json.loads(http.calls[-1].request.body) == {"actions": {"name": "Sale"}}
+        assert updated["name"] == "Sale"
 
-    def test_action_create_posts_to_actioncreate_and_answers_its_record(self, http, client):
-        http.post(
-            API + "actioncreate",
-            json={
-                "actioncreate": {"id": 40, "actionName": "Sale", "links": {"action": 40}},
-                "actions": {"id": 40, "name": "Sale"},
-            },
-        )
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            {"actioncreate": {"id": 40, "actionName": "Sale", "links": {"action": "40"}}},
+            {"actioncreate": [{"id": 40, "actionName": "Sale"}]},
+            {"actions": {"id": 40, "name": "Sale"}},
+        ],
+    )
+    def test_action_create_finds_the_new_id_in_any_plausible_answer(self, http, client, answer):
+        http.post(API + "actioncreate", json=answer)
 
-        created = client.action_create({"actionName": "Sale", "links": {"actionType": 1}})
+        created = client.action_create({"actionName": "Sale", "links": {"actionType": "1"}})
 
         assert json.loads(http.calls[-1].request.body) == {
-            "actioncreate": {"actionName": "Sale", "links": {"actionType": 1}}
+            "actioncreate": {"actionName": "Sale", "links": {"actionType": "1"}}
         }
-        assert created["links"]["action"] == 40
+        assert created == "40"
 
-    def test_a_422_is_a_permanent_error_with_the_property_and_the_message(self, http, client):
+    def test_a_client_is_added_to_a_matter_as_an_action_participant(self, http, client):
+        http.get(
+            API + "participanttypes", json={"participanttypes": [{"id": 27, "name": "Client"}]}
+        )
+        http.post(API + "actionparticipants", json={"actionparticipants": {"id": "40--27--7"}})
+
+        client.action_client_add("40", "7")
+
+        assert json.loads(http.calls[-1].request.body) == {
+            "actionparticipants": {
+                "links": {"action": "40", "participantType": "27", "participant": "7"}
+            }
+        }
+
+
+class TestErrors:
+    def test_a_500_with_an_actionstep_code_is_a_refusal_with_pms_message(self, http, client):
         http.post(
             PARTICIPANTS,
-            status=422,
-            content_type=MEDIA_TYPE,
-            json={
-                "error": {
-                    "code": "invalid",
-                    "message": "isCompany: Expected 'T' or 'F'.; firstNam: Unknown property.",
-                    "field": "isCompany",
-                    "fields": {
-                        "isCompany": ["Expected 'T' or 'F'."],
-                        "firstNam": ["Unknown property."],
-                    },
+            status=500,
+            json=errors_body(
+                {
+                    "status": "500",
+                    "code": "P01",
+                    "title": "Invalid isCompany",
+                    "detail": 'The "isCompany" must be either "T" or "F".',
+                    "source": {"pointer": "/participants/isCompany"},
                 }
-            },
+            ),
         )
 
         with pytest.raises(ConnectorError) as caught:
-            client.create("participants", {"isCompany": "yes", "firstNam": "Jane"})
+            client.create("participants", {"isCompany": "yes"})
 
         error = caught.value
-        assert error.permanent
-        assert (error.status, error.code, error.field) == (422, "invalid", "isCompany")
-        assert error.message == "isCompany: Expected 'T' or 'F'.; firstNam: Unknown property."
-        assert error.details["fields"]["firstNam"] == ["Unknown property."]
+        assert error.kind == ErrorKind.REFUSED
+        assert (error.status, error.code, error.field) == (500, "P01", "isCompany")
+        assert error.message == 'The "isCompany" must be either "T" or "F".'
 
-    def test_a_422_about_no_one_property_has_no_field_and_a_plain_message(self, http, client):
+    def test_a_5xx_without_a_code_stays_transient(self, http, client):
+        http.get(PARTICIPANTS + "/7", status=500, body="Internal Server Error")
+        http.get(PARTICIPANTS + "/8", status=503, json=errors_body({"code": "unavailable"}))
+
+        for record_id in ("7", "8"):
+            with pytest.raises(ConnectorError) as caught:
+                client.get("participants", record_id)
+            assert caught.value.kind == ErrorKind.TRANSIENT
+
+    def test_a_429_is_transient_with_its_retry_after(self, http, client):
+        http.get(PARTICIPANTS + "/7", status=429, headers={"Retry-After": "12"})
+
+        with pytest.raises(ConnectorError) as caught:
+            client.get("participants", "7")
+
+        assert caught.value.kind == ErrorKind.TRANSIENT
+        assert caught.value.retry_after == 12
+
+    def test_a_400_is_permanent_and_joins_every_errors_detail(self, http, client):
         http.post(
             PARTICIPANTS,
-            status=422,
-            json={
-                "error": {
-                    "code": "invalid",
-                    "message": "__all__: A person needs a first or last name.",
-                    "field": "__all__",
-                    "fields": {"__all__": ["A person needs a first or last name."]},
-                }
-            },
+            status=400,
+            json=errors_body(
+                {"code": "1100", "detail": "Unknown property firstNam.", "source": {}},
+                {"code": "1100", "title": "Bad JSON nearby."},
+            ),
         )
 
         with pytest.raises(ConnectorError) as caught:
-            client.create("participants", {"email": "j@example.com"})
+            client.create("participants", {"firstNam": "Jane"})
 
         assert caught.value.permanent
-        assert caught.value.field is None
-        assert caught.value.message == "A person needs a first or last name."
+        assert caught.value.message == "Unknown property firstNam.; Bad JSON nearby."
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ({"errors": {"code": "A01", "detail": "Invalid status."}}, "Invalid status."),
+            ({"error": {"code": "invalid", "message": "Bad name."}}, "Bad name."),
+            ({"error": "invalid_request", "error_description": "No."}, "No."),
+        ],
+    )
+    def test_it_reads_the_other_error_shapes_seen_in_the_wild(self, http, client, body, message):
+        http.post(PARTICIPANTS, status=422, json=body)
+
+        with pytest.raises(ConnectorError) as caught:
+            client.create("participants", {})
+
+        assert caught.value.permanent
+        assert caught.value.message == message

@@ -12,11 +12,12 @@ from sync.connectors.actionstep.mapping import (
 )
 from sync.connectors.base import dig
 
-# A participant as the emulated PM renders one (null for unset, flags "T"/"F").
+# A participant as Actionstep renders one (null for unset, flags "T"/"F"); the contact
+# Reference is in `importExternalReference` (PM_CONTACT_REFERENCE_FIELD's default).
 PM_PARTICIPANT = {
     "id": 56,
     "displayName": "Smith, Jane",
-    "reference": "25",
+    "importExternalReference": "25",
     "isCompany": "F",
     "companyName": None,
     "salutation": "Dr",
@@ -105,6 +106,60 @@ class TestParticipantFromPm:
         values = participant_from_pm({"phone3Label": "home", "phone3Number": "09 1"})
 
         assert values["phone_home"] == "09 1"
+
+
+class TestParticipantReference:
+    def test_the_reference_is_read_from_and_written_to_the_configured_property(self, settings):
+        settings.PM_CONTACT_REFERENCE_FIELD = "occupation"
+
+        assert (
+            participant_from_pm({"occupation": "C-7", "importExternalReference": "x"})["reference"]
+            == "C-7"
+        )
+        assert participant_to_pm({"reference": "C-8"}) == {"occupation": "C-8"}
+
+    def test_by_default_it_is_the_import_reference(self):
+        assert participant_to_pm({"reference": "1001"}) == {"importExternalReference": "1001"}
+
+
+class TestDisplayName:
+    def test_a_created_person_is_sent_with_actionsteps_last_comma_first(self):
+        payload = participant_to_pm(
+            {"first_name": "Jane", "last_name": "Smith", "is_company": False}, creating=True
+        )
+
+        assert payload["displayName"] == "Smith, Jane"
+
+    def test_a_created_company_is_sent_with_its_company_name(self):
+        payload = participant_to_pm(
+            {"company_name": "Acme Ltd", "is_company": True, "last_name": "X"}, creating=True
+        )
+
+        assert payload["displayName"] == "Acme Ltd"
+
+    def test_an_update_never_sends_the_display_name(self):
+        assert "displayName" not in participant_to_pm({"first_name": "Jo", "last_name": "Li"})
+
+
+def test_a_user_is_a_timekeeper_by_its_email_address_and_its_participants_name():
+    from sync.connectors.actionstep.mapping import user_from_pm
+
+    user = {
+        "id": 4,
+        "emailAddress": " Ann@Firm.Example ",
+        "isActive": "T",
+        "links": {"participant": "12"},
+    }
+    participants = {"12": {"id": 12, "firstName": "Ann", "lastName": "Lawyer"}}
+
+    assert user_from_pm(user, participants) == {
+        "email": "ann@firm.example",
+        "name": "Ann Lawyer",
+        "pm_user_id": "12",
+        "active": True,
+    }
+    assert user_from_pm({**user, "isActive": "F"}, {})["active"] is False
+    assert user_from_pm({**user, "isActive": "F"}, {})["name"] == "ann@firm.example"
 
 
 class TestParticipantToPm:
@@ -203,12 +258,13 @@ class TestParticipantRoundTrips:
         assert participant_from_pm(participant_to_pm(values)) == values
 
 
+# Ids inside links are strings in real answers (dbc-tech/actionstep samples/action.json).
 PM_ACTION = {
     "id": 113,
     "name": "Purchase of 222 Beach Rd",
     "reference": "AB8383/GD",
     "status": "Active",
-    "links": {"assignedTo": 39, "actionType": 6, "primaryParticipants": [56, 60]},
+    "links": {"assignedTo": "39", "actionType": "6", "primaryParticipants": ["56", "60"]},
 }
 
 
@@ -218,8 +274,8 @@ class TestActions:
             "name": "Purchase of 222 Beach Rd",
             "file_reference": "AB8383/GD",
             "status": "active",
-            "assigned_to": 39,
-            "client": 56,
+            "assigned_to": "39",
+            "client": "56",
         }
 
     @pytest.mark.parametrize(
@@ -237,12 +293,12 @@ class TestActions:
         assert action_to_pm({"status": hub_status}) == {"status": pm_status}
 
     def test_the_first_primary_participant_is_the_client(self):
-        assert action_from_pm(PM_ACTION)["client"] == 56
+        assert action_from_pm(PM_ACTION)["client"] == "56"
 
     def test_a_single_primary_participant_is_the_client(self):
-        action = {**PM_ACTION, "links": {"primaryParticipants": 60}}
+        action = {**PM_ACTION, "links": {"primaryParticipants": "60"}}
 
-        assert action_from_pm(action)["client"] == 60
+        assert action_from_pm(action)["client"] == "60"
 
     def test_an_action_without_participants_has_no_client(self):
         values = action_from_pm({"id": 1, "name": None, "reference": None})
@@ -250,9 +306,9 @@ class TestActions:
         assert (values["client"], values["name"], values["file_reference"]) == (None, "", "")
 
     def test_it_writes_the_assignee_as_a_link(self):
-        assert action_to_pm({"assigned_to": 39, "name": "Sale"}) == {
+        assert action_to_pm({"assigned_to": "39", "name": "Sale"}) == {
             "name": "Sale",
-            "links": {"assignedTo": 39},
+            "links": {"assignedTo": "39"},
         }
 
     def test_pm_to_hub_to_pm_keeps_every_mapped_property(self):
@@ -262,7 +318,12 @@ class TestActions:
             assert dig(payload, pm_path) == dig(PM_ACTION, pm_path), pm_path
 
     def test_hub_to_pm_to_hub_keeps_every_mapped_field(self):
-        values = {"name": "Sale", "file_reference": "000123", "status": "closed", "assigned_to": 4}
+        values = {
+            "name": "Sale",
+            "file_reference": "000123",
+            "status": "closed",
+            "assigned_to": "4",
+        }
 
         back = action_from_pm(action_to_pm(values))
 
@@ -284,7 +345,7 @@ def test_a_pm_time_entry_becomes_decimal_hours_a_date_and_hub_behaviour():
             "rateUnitPrice": 300,
             "billableAmount": 375.0,
             "billingBehavior": "No charge",
-            "links": {"action": 113, "owner": 39},
+            "links": {"action": "113", "owner": "39"},
         }
     )
 
@@ -292,7 +353,7 @@ def test_a_pm_time_entry_becomes_decimal_hours_a_date_and_hub_behaviour():
     assert (values["actual_hours"], values["billable_hours"]) == (Decimal("1.5"), Decimal("1.25"))
     assert (values["rate"], values["amount"]) == (Decimal("300"), Decimal("375.0"))
     assert values["billing_behaviour"] == "no_charge"
-    assert (values["action"], values["owner"], values["description"]) == (113, 39, "")
+    assert (values["action"], values["owner"], values["description"]) == ("113", "39", "")
 
 
 def test_a_template_action_is_inactive_and_inactive_goes_back_as_inactive():

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.pm.consent import tool_token
+
 pytestmark = pytest.mark.processes
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -131,6 +133,7 @@ def hub(request, tmp_path):
     ]
     try:
         wait_for(lambda: serving(f"{base}/admin/login/"), "the web server", 30)
+        manage(env, "pm_connect_sandbox")  # the authorization-code flow, as `make run` does
         manage(env, "sync_now")  # registers the resthooks and LA webhooks
         yield {"base": base, "db": tmp_path / "hub.sqlite3", "log": tmp_path / "processes.log"}
     finally:
@@ -151,16 +154,7 @@ def hub_rows(db: Path, sql: str):
 
 def test_a_contact_created_in_pm_arrives_in_la_through_the_webhook_path(hub):
     base = hub["base"]
-    token = http(
-        "POST",
-        f"{base}/sandbox/pm/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "sandbox-client",
-            "client_secret": "sandbox-secret",
-        },
-        form=True,
-    )["access_token"]
+    token = tool_token(base)["access_token"]
     pm_auth = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.api+json"}
     hooks = http("GET", f"{base}/sandbox/pm/api/rest/resthooks", headers=pm_auth)["resthooks"]
     assert {hook["eventName"] for hook in hooks} >= {"ParticipantCreated"}
@@ -168,7 +162,13 @@ def test_a_contact_created_in_pm_arrives_in_la_through_the_webhook_path(hub):
     created = http(
         "POST",
         f"{base}/sandbox/pm/api/rest/participants",
-        data={"participants": {"firstName": "Ella", "lastName": "Endtoend"}},
+        data={
+            "participants": {
+                "displayName": "Endtoend, Ella",
+                "firstName": "Ella",
+                "lastName": "Endtoend",
+            }
+        },
         headers=pm_auth,
     )["participants"]
     participant_id = created["id"]
@@ -191,7 +191,7 @@ def test_a_contact_created_in_pm_arrives_in_la_through_the_webhook_path(hub):
             record = http(
                 "GET", f"{base}/sandbox/pm/api/rest/participants/{participant_id}", headers=pm_auth
             )["participants"]
-            return record["reference"] == contact["contact_number"]
+            return record["importExternalReference"] == contact["contact_number"]
 
         wait_for(number_written_back, "LA's number to reach PM")
     except AssertionError:

@@ -25,7 +25,7 @@ def test_a_contact_created_in_pm_is_created_in_la_and_gets_its_number_back(syste
     assert (la_contact.first_name, la_contact.last_name) == ("Jane", "Doe")
     assert la_contact.contact_number
     participant.refresh_from_db()
-    assert participant.reference == la_contact.contact_number
+    assert participant.import_external_reference == la_contact.contact_number
     link = Link.objects.get(pm_id=str(participant.pk))
     assert link.status == LinkStatus.SYNCED
     assert link.la_id == str(la_contact.pk)
@@ -45,16 +45,16 @@ def linked_pair(**fields):
     return participant, la.Contact.objects.get(pk=link.la_id), link
 
 
-def test_a_contact_created_in_la_is_created_in_pm_carrying_the_la_id(systems):
+def test_a_contact_created_in_la_is_created_in_pm_carrying_its_contact_number(systems):
     la_contact = la_services.contact_create(
         data={"first_name": "Li", "last_name": "Wei", "email": "li@example.com", "kind": "client"}
     )
 
     sync_everything()
 
-    participant = pm.Participant.objects.get(import_external_reference=f"LA:{la_contact.pk}")
+    participant = pm.Participant.objects.get(import_external_reference=la_contact.contact_number)
     assert (participant.first_name, participant.last_name) == ("Li", "Wei")
-    assert participant.reference == la_contact.contact_number
+    assert participant.display_name == "Wei, Li"
     la_contact.refresh_from_db()
     assert la_contact.pm_contact_id == str(participant.pk)
     link = Link.objects.get(la_id=str(la_contact.pk))
@@ -62,7 +62,7 @@ def test_a_contact_created_in_la_is_created_in_pm_carrying_the_la_id(systems):
 
 
 def test_a_reference_entered_by_hand_becomes_the_la_contact_number(systems):
-    _, la_contact, link = linked_pair(reference="C-7001")
+    _, la_contact, link = linked_pair(import_external_reference="C-7001")
     assert la_contact.contact_number == "C-7001"
     assert link.status == LinkStatus.SYNCED
 
@@ -75,7 +75,7 @@ def test_a_clashing_reference_turns_red_with_la_s_message_and_creates_nothing(sy
     contacts_before = la.Contact.objects.count()
 
     participant = pm_services.participant_create(
-        first_name="Bob", last_name="Clash", reference="1001"
+        first_name="Bob", last_name="Clash", import_external_reference="1001"
     )
     sync_everything()
 
@@ -94,7 +94,7 @@ def test_a_fixed_reference_turns_the_red_link_green_on_resync(systems):
         data={"first_name": "Ann", "last_name": "Holder", "contact_number": "1001"}
     )
     participant = pm_services.participant_create(
-        first_name="Bob", last_name="Clash", reference="1001"
+        first_name="Bob", last_name="Clash", import_external_reference="1001"
     )
     sync_everything()
     link = Link.objects.get(record_type="contact", pm_id=str(participant.pk))
@@ -109,7 +109,7 @@ def test_a_fixed_reference_turns_the_red_link_green_on_resync(systems):
     assert link.status == LinkStatus.SYNCED
     assert la.Contact.objects.get(pk=link.la_id).contact_number == "1002"
     participant.refresh_from_db()
-    assert participant.reference == "1002"
+    assert participant.import_external_reference == "1002"
 
 
 @pytest.mark.parametrize("reference", ["AB*1", "AB 1"])
@@ -228,7 +228,7 @@ def test_an_la_country_name_reaches_pm_as_its_iso_code_without_rewrites(systems)
         }
     )
     sync_everything()
-    participant = pm.Participant.objects.get(import_external_reference=f"LA:{la_contact.pk}")
+    participant = pm.Participant.objects.get(import_external_reference=la_contact.contact_number)
     puts = pm_client().calls["PUT"]
 
     sync_everything()

@@ -40,7 +40,9 @@ def test_a_matter_is_numbered_per_client_when_la_says_so(lawyer):
     settings_row = la.LASettings.load()
     settings_row.file_numbering = la.LASettings.FileNumbering.PER_CLIENT
     settings_row.save()
-    client = pm_services.participant_create(first_name="Per", last_name="Client", reference="25")
+    client = pm_services.participant_create(
+        first_name="Per", last_name="Client", import_external_reference="25"
+    )
 
     first = pm_matter("First", client=client)
     second = pm_matter("Second", client=client)
@@ -84,7 +86,9 @@ def test_a_matter_whose_client_is_red_is_red_with_the_client_s_reason(lawyer):
     la_services.contact_create(
         data={"first_name": "Ann", "last_name": "Holder", "contact_number": "1001"}
     )
-    client = pm_services.participant_create(first_name="Bob", last_name="Clash", reference="1001")
+    client = pm_services.participant_create(
+        first_name="Bob", last_name="Clash", import_external_reference="1001"
+    )
     action = pm_matter(client=client)
 
     sync_everything()

@@ -97,8 +97,8 @@ def client_pair(systems):
 def test_contacts_holding_each_other_s_id_are_linked_by_foreign_id(systems):
     jane = pm_person("Jane", "Doe")
     jane_in_la = la_person("Janet", "Doe-Smith", pm_contact_id=str(jane.pk))
-    li_in_la = la_person("Li", "Wei")
-    li = pm_person("Li", "Wei", import_external_reference=f"LA:{li_in_la.pk}")
+    li = pm_person("Li", "Wei", import_external_reference="W-1")
+    li_in_la = la_person("Li", "Wei", pm_contact_id=str(li.pk))
 
     report, queued = link_existing()
 
@@ -114,7 +114,7 @@ def test_contacts_holding_each_other_s_id_are_linked_by_foreign_id(systems):
 
 
 def test_a_pm_reference_equal_to_an_la_contact_number_links_the_pair(systems):
-    ann = pm_person("Ann", "Lee", reference="C-100", email="ann@example.com")
+    ann = pm_person("Ann", "Lee", import_external_reference="C-100", email="ann@example.com")
     ann_in_la = la_person("Anne", "Leigh", contact_number="C-100", email="other@example.com")
 
     report, _ = link_existing()
@@ -151,7 +151,7 @@ def test_email_and_name_link_a_pair_ignoring_case_and_spacing_but_need_both(syst
 
 
 def test_a_stored_foreign_id_wins_over_a_contact_number(systems):
-    numbered = pm_person("Num", "Bered", reference="25")
+    numbered = pm_person("Num", "Bered", import_external_reference="25")
     stored = pm_person("Sto", "Red")
     in_la = la_person("Sto", "Red", contact_number="25", pm_contact_id=str(stored.pk))
 
@@ -168,8 +168,8 @@ def test_ambiguous_matches_are_listed_with_both_sides_and_nothing_is_guessed(sys
     first = la_person("Jane", "Doe", email="jane@example.com", contact_number="J-1")
     second = la_person("Jane", "Doe", email="jane@example.com", contact_number="J-2")
     # Two PM contacts claim one contact number; a weaker rule must not pick one of them.
-    twin_a = pm_person("Tom", "Twin", reference="7", email="tom@example.com")
-    twin_b = pm_person("Tim", "Twin", reference="7")
+    twin_a = pm_person("Tom", "Twin", import_external_reference="7", email="tom@example.com")
+    twin_b = pm_person("Tim", "Twin", import_external_reference="7")
     la_person("Tom", "Twin", contact_number="7")
     la_person("Tom", "Twin", email="tom@example.com")
 
@@ -253,7 +253,8 @@ def test_a_dry_run_reports_what_it_would_link_and_writes_nothing(client_pair):
     }
     # The matter's client would be linked first, so the matter would be linked too.
     assert report.matters.matched_by_rule()["file number"] == 1
-    assert report.contacts.firm_users_skipped == 1
+    # Sam, and the integration user who connected the hub (tests/sync/conftest.py).
+    assert report.contacts.firm_users_skipped == 2
 
 
 def test_a_second_run_links_nothing_new(client_pair):
@@ -282,7 +283,7 @@ def test_records_in_one_system_only_are_counted_and_firm_users_are_skipped(syste
     report, _ = link_existing()
 
     contacts, matters = report.contacts, report.matters
-    assert (contacts.read_pm, contacts.firm_users_skipped) == (1, 1)
+    assert (contacts.read_pm, contacts.firm_users_skipped) == (1, 2)  # Sam, the integration user
     assert (contacts.only_in_pm, contacts.only_in_la) == (1, 2)
     assert (matters.only_in_pm, matters.only_in_la) == (1, 1)
     assert not Link.objects.exists()
@@ -306,6 +307,7 @@ def test_the_command_prints_the_report_and_writes_it_as_json(client_pair, tmp_pa
         "ambiguous": 0,
         "only in PM": 1,
         "only in LA": 0,
+        "firm users in PM": 1,  # the integration user who connected the hub
     }
     only_in_pm = next(line for line in dry.splitlines() if line.startswith("  only in PM:"))
     assert only_in_pm.endswith(" 1  (the regular sync creates them in LA)")
@@ -348,7 +350,7 @@ def test_linked_records_are_synced_by_one_pass_without_duplicates(systems):
     vendor.refresh_from_db()
     vendor_in_la.refresh_from_db()
     file.refresh_from_db()
-    assert vendor.reference == vendor_in_la.contact_number == "V~1"
+    assert vendor.import_external_reference == vendor_in_la.contact_number == "V~1"
     assert vendor_in_la.kind == "vendor"
     assert vendor_in_la.pm_contact_id == str(vendor.pk)
     assert file.pm_matter_id == str(action.pk)
@@ -397,7 +399,8 @@ def test_the_command_draws_a_progress_bar_on_stderr_only_when_asked(client_pair)
 
     assert quiet.getvalue() == ""
     drawn = bar.getvalue()
-    assert f"\r[{'#' * ProgressBar.WIDTH}] 1/1 PM contacts read\n" in drawn
+    # The client and the integration user's participant (tests/sync/conftest.py).
+    assert f"\r[{'#' * ProgressBar.WIDTH}] 2/2 PM contacts read\n" in drawn
     assert "1/1 LA contacts read" in drawn
 
 

@@ -70,7 +70,10 @@ def test_the_first_sync_of_a_pm_contact_into_la_costs_six_queries(
     assert link.status == LinkStatus.SYNCED
     assert (link.lease_token, link.lease_expires_at) == (None, None)
     assert link.contact.reference == la_contact.contact_number != ""
-    assert pm.Participant.objects.get(pk=raw["id"]).reference == la_contact.contact_number
+    assert (
+        pm.Participant.objects.get(pk=raw["id"]).import_external_reference
+        == la_contact.contact_number
+    )
     assert SyncEvent.objects.filter(link=link, outcome=SyncEvent.Outcome.SUCCESS).count() == 1
 
 

@@ -14,7 +14,7 @@ from sync.services import links_collected
 from sync.services.changes import links_sweep
 from tests.factories import ContactLinkFactory, MatterLinkFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pm_connection_up")]
 
 
 def swept() -> list[int]:
@@ -60,3 +60,16 @@ def test_it_requeues_a_matter_that_waited_for_its_client_once_the_client_is_sync
     Link.objects.filter(pk=client.pk).update(status=LinkStatus.SYNCED)
 
     assert swept() == [waiting.pk]
+
+
+def test_nothing_is_queued_while_pm_is_not_connected(pm_connection_up):
+    from sync.models import PmConnection
+    from sync.services.connection import credentials_forget
+
+    link = ContactLinkFactory(status=LinkStatus.PENDING, next_retry_at=timezone.now())
+    PmConnection.objects.filter(pk=1).update(state=PmConnection.State.NEEDS_REAUTHORISATION)
+    credentials_forget()
+
+    assert swept() == []
+    link.refresh_from_db()
+    assert link.status == LinkStatus.PENDING

@@ -7,9 +7,11 @@ from django.db.models import Count
 
 from sandbox.la import models as la
 from sandbox.la import services as la_services
+from sandbox.pm import models as pm
 from sandbox.pm import services as pm_services
 from sync.models import LinkStatus, WebhookReceipt
 from sync.services.changes import webhook_receipt_process
+from sync.services.time_entries import time_entries_reconcile
 from tests.sync.helpers import (
     hub_entry,
     hub_entry_after_sync,
@@ -234,33 +236,62 @@ def test_a_time_entry_resthook_brings_the_entry_into_the_hub(firm):
     assert hub_entry(pm_entry).description == "From the hook"
 
 
-def test_an_entry_deleted_in_pm_before_sending_leaves_the_hub(firm):
+def test_an_entry_deleted_in_pm_before_sending_leaves_the_hub_at_reconciliation(firm):
+    """Actionstep announces no deletion of time: reconciliation finds it, and only PM's
+    404 for the entry counts."""
     pm_entry = record_time(firm)
+    kept = record_time(firm, description="Kept")
     sync_everything()
     entry = hub_entry(pm_entry)
-    receipt = WebhookReceipt.objects.create(
-        system="pm", event="TimeEntryDeleted", payload={"ids": [pm_entry.pk]}
-    )
+    pm_services.time_entry_delete(pm_entry)
 
-    webhook_receipt_process(receipt_id=receipt.pk)
+    counts = time_entries_reconcile()
 
+    assert counts == {"read": 1, "changed": 0, "deleted": 1}
     assert not TimeEntry.objects.filter(pk=entry.pk).exists()
+    assert hub_entry(kept).description == "Kept"
 
 
 def test_an_entry_deleted_in_pm_after_sending_is_kept_and_flagged(firm):
     pm_entry = record_time(firm)
     sync_everything()
     send(hub_entry(pm_entry))
-    receipt = WebhookReceipt.objects.create(
-        system="pm", event="TimeEntryDeleted", payload={"ids": [pm_entry.pk]}
-    )
-
-    webhook_receipt_process(receipt_id=receipt.pk)
-
     entry = hub_entry(pm_entry)
+    pm_services.time_entry_delete(pm_entry)
+
+    time_entries_reconcile()
+
+    entry.refresh_from_db()
     assert entry.changed_after_sending is True
     assert entry.link.message.startswith("deleted in PM after sending")
     assert la.TimeEntry.objects.count() == 1
+
+
+def test_an_entry_pm_still_has_is_never_deleted_on_a_deliverys_word(firm):
+    pm_entry = record_time(firm)
+    sync_everything()
+    entry = hub_entry(pm_entry)
+    # A delivery naming the entry (whatever its event) makes the hub read PM, which
+    # still has it: nothing is deleted.
+    receipt = WebhookReceipt.objects.create(
+        system="pm", event="TimeEntryUpdated", payload={"ids": [str(pm_entry.pk)]}
+    )
+
+    webhook_receipt_process(receipt_id=receipt.pk)
+    time_entries_reconcile()
+
+    assert TimeEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_an_edit_whose_resthook_was_lost_is_found_by_reconciliation(firm):
+    pm_entry = record_time(firm, description="Drafting")
+    sync_everything()
+    pm.TimeEntry.objects.filter(pk=pm_entry.pk).update(description="Drafting and filing")
+
+    counts = time_entries_reconcile()
+
+    assert counts["changed"] == 1
+    assert hub_entry(pm_entry).description == "Drafting and filing"
 
 
 def test_sending_3_or_30_entries_costs_the_same_queries(firm, django_assert_max_num_queries):

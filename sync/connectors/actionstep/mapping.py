@@ -1,6 +1,12 @@
 """Hub field ↔ PM (Actionstep) property, for participants and actions (ARCHITECTURE §2).
 
 Written once and read both ways. Decisions where Actionstep has no matching property:
+- The contact Reference is the participant property named by `PM_CONTACT_REFERENCE_FIELD`
+  (default `importExternalReference`, "Import reference" in Actionstep: participants have
+  no property called reference; docs/actionstep-fidelity.md).
+- `displayName` is required when a participant is created (Actionstep's CreateParticipant)
+  and read-only after: the hub sends Actionstep's own default, the company name or
+  "Last, First".
 - Title is `salutation`, Alias is `preferredName`; flags are "T"/"F".
 - Countries are ISO codes in PM and names in the hub and LA (`countries.py`).
 - Phones: PM has four numbered slots with a label each. The first slot labelled
@@ -13,6 +19,8 @@ Written once and read both ways. Decisions where Actionstep has no matching prop
 
 import datetime
 from decimal import Decimal
+
+from django.conf import settings
 
 from sync.connectors.base import dig, put
 
@@ -29,7 +37,6 @@ FLAG_FIELDS = {"is_company"}
 COUNTRY_FIELDS = {"physical_country", "mailing_country"}
 
 PARTICIPANT = (
-    ("reference", "reference"),
     ("is_company", "isCompany"),
     ("company_name", "companyName"),
     ("title", "salutation"),
@@ -72,8 +79,25 @@ ACTION_STATUS = {
 }
 
 
+def reference_field() -> str:
+    """Where a participant keeps the contact Reference (a setting; see the module doc)."""
+    return settings.PM_CONTACT_REFERENCE_FIELD
+
+
+def participant_reference(payload: dict) -> str:
+    return str(dig(payload, reference_field()) or "").strip()
+
+
+def display_name(values: dict) -> str:
+    """Actionstep's default display name: the company name, else "Last, First"."""
+    if values.get("is_company") and values.get("company_name"):
+        return values["company_name"]
+    names = [values.get("last_name") or "", values.get("first_name") or ""]
+    return ", ".join(name for name in names if name) or values.get("company_name") or ""
+
+
 def participant_from_pm(payload: dict) -> dict:
-    values = {}
+    values = {"reference": participant_reference(payload)}
     for hub_name, pm_path in PARTICIPANT:
         value = dig(payload, pm_path)
         if hub_name in FLAG_FIELDS:
@@ -93,9 +117,13 @@ def participant_from_pm(payload: dict) -> dict:
     return values
 
 
-def participant_to_pm(values: dict, current: dict | None = None) -> dict:
+def participant_to_pm(values: dict, current: dict | None = None, *, creating: bool = False) -> dict:
     """PM properties for `values`; `current` (the PM record) decides the phone slots."""
     payload: dict = {}
+    if creating:
+        payload["displayName"] = display_name(values) or "(no name)"
+    if "reference" in values:
+        put(payload, reference_field(), values["reference"])
     for hub_name, pm_path in PARTICIPANT:
         if hub_name not in values:
             continue
@@ -157,6 +185,24 @@ def action_to_pm(values: dict) -> dict:
             value = statuses[value]
         put(payload, pm_path, value)
     return payload
+
+
+def user_from_pm(user: dict, participants: dict[str, dict]) -> dict:
+    """A PM user as the hub's timekeeper: its email (`emailAddress` on users, unlike
+    participants), its name (from its participant, `include=participant`), whether it
+    is active, and the participant id that `assignedTo` and a time entry's `owner` carry.
+    """
+    participant_id = str(dig(user, "links.participant") or user.get("id"))
+    participant = participants.get(participant_id) or {}
+    first, last = participant.get("firstName") or "", participant.get("lastName") or ""
+    name = " ".join(part for part in (first, last) if part) or participant.get("displayName")
+    email = (user.get("emailAddress") or user.get("email") or "").strip().lower()
+    return {
+        "email": email,
+        "name": name or email,
+        "pm_user_id": participant_id,
+        "active": user.get("isActive", "T") not in ("F", False),
+    }
 
 
 TIME_ENTRY = (

@@ -3,7 +3,10 @@ import subprocess
 import sys
 import time
 
-from django.core.management.base import BaseCommand
+import requests
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -29,6 +32,8 @@ class Command(BaseCommand):
             subprocess.Popen([*manage, "qcluster"]),  # noqa: S603
         ]
         self.stdout.write(f"Serving http://{host}:{port}/admin/ with a task cluster. Ctrl-C stops.")
+        if settings.PM_CONNECT_SANDBOX_ON_START:
+            self.connect_sandbox(f"http://{host}:{port}/admin/login/", stopping, processes)
         while not stopping and all(process.poll() is None for process in processes):
             time.sleep(0.3)
         for process in processes:
@@ -40,3 +45,20 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 process.kill()
         self.stdout.write("Stopped the web server and the task cluster.")
+
+    def connect_sandbox(self, login_url: str, stopping: list, processes: list) -> None:
+        """Once the web server answers, connect to the sandbox's PM the way a person
+        would (sync/services/connection.py `sandbox_connect`), unless it is connected."""
+        deadline = time.monotonic() + 30
+        while not stopping and time.monotonic() < deadline:
+            if any(process.poll() is not None for process in processes):
+                return
+            try:
+                requests.get(login_url, timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.3)
+        try:
+            call_command("pm_connect_sandbox", stdout=self.stdout)
+        except CommandError as failure:
+            self.stderr.write(f"Could not connect to the sandbox's PM: {failure}")
