@@ -52,6 +52,8 @@ from harness import (
     write_results,
 )
 
+from sandbox.pm.consent import tool_token
+
 PHASES = ["poll", "contacts", "matters", "send"]
 # Which phases and poll units make up each record type's figure.
 TYPE_UNITS = {
@@ -61,7 +63,6 @@ TYPE_UNITS = {
 }
 LA_PREFIX = "/sandbox/la/api/v1/"
 LA_ID_IN_PATH = re.compile(r"^(/sandbox/la/api/v1/(contacts|files)/)(\d+)")
-PM_TOKEN_PATH = "/sandbox/pm/oauth/token"
 
 
 class CallLog:
@@ -80,10 +81,10 @@ class CallLog:
         self.local.unit = name
 
     def install(self) -> None:
-        from sync.connectors.actionstep.client import ActionstepClient
+        from sync.connectors.actionstep.oauth import ActionstepOAuth
         from sync.connectors.base import JsonHttpClient
 
-        send, take_token = JsonHttpClient.send, ActionstepClient._take_token
+        send, refresh = JsonHttpClient.send, ActionstepOAuth.token_refreshed
         log = self
 
         def logged_send(client, method, path, *, json=None, params=None, headers=None):
@@ -91,14 +92,14 @@ class CallLog:
             log.write(client, method, path, json, params, headers, response)
             return response
 
-        def counted_take_token(client, grant):
+        def counted_refresh(oauth, *, refresh_token):
             with log.lock:
                 log.tokens += 1
                 log.counts[f"{getattr(log.local, 'unit', '?').split(':')[0]} token"] += 1
-            return take_token(client, grant)
+            return refresh(oauth, refresh_token=refresh_token)
 
         JsonHttpClient.send = logged_send
-        ActionstepClient._take_token = counted_take_token
+        ActionstepOAuth.token_refreshed = counted_refresh
 
     def write(self, client, method, path, body, params, headers, response) -> None:
         url = client.url(path)
@@ -109,7 +110,8 @@ class CallLog:
             "path": url[len(self.base) :] if url.startswith(self.base) else url,
             "params": params,
             "json": body,
-            "headers": headers or {},
+            # The replay signs its calls with its own token.
+            "headers": {k: v for k, v in (headers or {}).items() if k != "Authorization"},
             "status": response.status_code,
         }
         if client.system == "la" and method == "POST" and response.status_code < 300:
@@ -396,17 +398,9 @@ class Replayer:
         self.failures: Counter[int] = Counter()
 
     def pm_token(self) -> None:
-        response = self.sessions["pm"].post(
-            self.base + PM_TOKEN_PATH,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": "sandbox-client",
-                "client_secret": "sandbox-secret",
-            },
-            timeout=30,
-        )
-        response.raise_for_status()
-        self.token = response.json()["access_token"]
+        """A token the way any Actionstep client gets one: a person consents (the
+        sandbox's consent page, answered by `tool_token`), then the code is exchanged."""
+        self.token = tool_token(self.base, timeout=30)["access_token"]
         with self.lock:
             self.calls["token"] += 1
 

@@ -273,6 +273,9 @@ class Stack:
         except TimeoutError:
             print(self.log_tail("server"), file=sys.stderr)
             raise
+        # The hub connects to the sandbox's PM as `make run` does: the OAuth2
+        # authorization-code flow, consenting as the sandbox's first user.
+        self.manage("pm_connect_sandbox")
 
     def qcluster_start(self) -> subprocess.Popen:
         """Start `manage.py qcluster` and wait for its workers, monitor and pusher."""
@@ -392,17 +395,10 @@ class SandboxApi:
         self.token = ""
 
     def pm_token(self) -> None:
-        response = self.session.post(
-            f"{self.base}/sandbox/pm/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": "sandbox-client",
-                "client_secret": "sandbox-secret",
-            },
-            timeout=self.timeout,
-        )
-        response.raise_for_status()
-        self.token = response.json()["access_token"]
+        """A token through the sandbox's consent page, as a person's tool would get one."""
+        from sandbox.pm.consent import tool_token
+
+        self.token = tool_token(self.base, timeout=self.timeout)["access_token"]
 
     def pm(self, method: str, path: str, body: dict | None = None):
         if not self.token:

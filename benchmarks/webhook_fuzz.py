@@ -1,12 +1,13 @@
 """Bad input: hostile and broken requests to the webhook receivers of a running server.
 
-Every case is sent to both receivers (`/webhooks/pm/`, `/webhooks/la/`) over real HTTP:
-missing, malformed and wrong signatures; bodies that are not JSON, not an object, empty,
-oversized (with and without a Content-Length), deeply nested; unknown and malformed
-events; validly signed bodies whose payload is not the shape the system sends; wrong
-HTTP methods. Each must be answered with a 4xx and a JSON error code, quickly, and
-change nothing: no WebhookReceipt stored, no task queued. The server must still answer
-a good request afterwards.
+Every case is sent over real HTTP to PM's resthook receiver (`/webhooks/pm/<event>/<secret>/`,
+authenticated by the secret in its URL, as Actionstep signs nothing) and LA's
+(`/webhooks/la/`, an HMAC signature): missing and wrong secrets and signatures; bodies that
+are not JSON, not an object, empty, oversized (with and without a Content-Length), deeply
+nested; unknown and malformed events; authentic bodies whose payload does not name records
+the way the system does; wrong HTTP methods. Each must be answered with a 4xx, quickly,
+and change nothing: no WebhookReceipt stored, no task queued. The server must still
+answer a good request afterwards.
 """
 
 from __future__ import annotations
@@ -22,20 +23,19 @@ import time
 import requests
 from harness import Stack, common_arguments, machine, print_table, result_label, write_results
 
-SECRETS = {"pm": "sandbox-pm-hook-secret", "la": "sandbox-la-webhook-secret"}
-HEADERS = {"pm": "X-PM-Signature", "la": "X-LA-Signature"}
+LA_SECRET = "sandbox-la-webhook-secret"
+LA_HEADER = "X-LA-Signature"
 KNOWN = {"pm": "ParticipantUpdated", "la": "contact.updated"}
 GOOD = {
-    "pm": {"event": "ParticipantUpdated", "resource": "participants", "ids": [1]},
+    "pm": {"data": {"type": "participants", "id": "1", "attributes": {}}},
     "la": {"id": "e1", "event": "contact.updated", "occurred_at": "2026-01-01T00:00:00Z",
            "data": {"id": 1}},
 }  # fmt: skip
-SIGN = object()  # sign the body with the right secret
+SIGN = object()  # authentic: LA's body signed with the right secret, PM's right URL secret
 
 
-def signature(system: str, body: bytes, secret: str | None = None) -> str:
-    key = (secret or SECRETS[system]).encode()
-    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+def signature(body: bytes, secret: str = LA_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def nested(depth: int, opening: str = "[", closing: str = "]") -> bytes:
@@ -43,67 +43,95 @@ def nested(depth: int, opening: str = "[", closing: str = "]") -> bytes:
 
 
 def cases(system: str, limit: int) -> list[dict]:
-    """(name, method, body, signature) for one receiver."""
+    """(name, method, body, credential) for one receiver: for PM the credential is the
+    URL's event and secret (SIGN: the right ones), for LA the signature header."""
     good = json.dumps(GOOD[system]).encode()
     known = KNOWN[system]
-    other = KNOWN["la" if system == "pm" else "pm"]
-    shape = (
-        [
-            ("ids missing", {"event": known}),
-            ("ids not a list", {"event": known, "ids": "1,2"}),
-            ("ids of strings", {"event": known, "ids": ["abc"]}),
-            ("ids nested 500 deep", {"event": known, "ids": json.loads(nested(500))}),
-            ("ids of objects", {"event": known, "ids": [{"id": 1}]}),
+    if system == "pm":
+        credentials = [
+            ("no secret in the URL", "POST", good, (known, None)),
+            ("wrong secret", "POST", good, (known, "guess")),
+            ("secret one character short", "POST", good, (known, "SHORT")),
+            ("secret with a non-ASCII character", "POST", good, (known, "sécret")),
+            ("event the hub does not handle", "POST", good, ("TimeEntryDeleted", SIGN)),
+            ("event of the other system", "POST", good, ("contact.updated", SIGN)),
+            ("event 10 kB long", "POST", good, ("E" * 10_000, SIGN)),
         ]
-        if system == "pm"
-        else [
+        shape = [
+            ("data missing", {"meta": {}}),
+            ("data of another resource", {"data": {"type": "actions", "id": "1"}}),
+            ("id not a number", {"data": {"type": "participants", "id": "abc"}}),
+            ("id negative", {"data": {"type": "participants", "id": -3}}),
+            ("id true", {"data": {"type": "participants", "id": True}}),
+            ("id nested 500 deep", {"data": {"id": json.loads(nested(500))}}),
+            ("data of strings", {"data": ["1", "2"]}),
+            ("empty data list", {"data": []}),
+            ("ids list (not PM's shape)", {"event": known, "ids": [1]}),
+        ]
+    else:
+        credentials = [
+            ("no signature", "POST", good, None),
+            ("empty signature", "POST", good, ""),
+            ("signature without sha256=", "POST", good, signature(good)[7:]),
+            ("md5= signature", "POST", good, "md5=" + hashlib.md5(good).hexdigest()),  # noqa: S324
+            ("signature of another body", "POST", good, signature(good + b" ")),
+            ("signature with the wrong secret", "POST", good, signature(good, "guess")),
+            ("signature in upper case", "POST", good, signature(good).upper()),
+            ("signature with a non-ASCII character", "POST", good, "sha256=é"),
+            ("unknown event", "POST", b'{"event": "Exploded", "data": {"id": 1}}', SIGN),
+            ("event of the other system", "POST", b'{"event": "ParticipantUpdated"}', SIGN),
+            ("event missing", "POST", b'{"data": {"id": 1}}', SIGN),
+            ("event a number", "POST", b'{"event": 7, "data": {"id": 1}}', SIGN),
+            ("event NaN", "POST", b'{"event": NaN, "data": {"id": 1}}', SIGN),
+            ("event an object", "POST", b'{"event": {"name": "x"}, "data": {"id": 1}}', SIGN),
+            ("event 100 kB long", "POST", json.dumps({"event": "E" * 100_000}).encode(), SIGN),
+        ]
+        shape = [
             ("data missing", {"event": known}),
             ("data not an object", {"event": known, "data": [1]}),
             ("data.id a string", {"event": known, "data": {"id": "abc"}}),
             ("data nested 500 deep", {"event": known, "data": json.loads(nested(500))}),
             ("billed without entries", {"event": "time_entries.billed", "data": {"file": 1}}),
         ]
-    )
+    authentic = (known, SIGN) if system == "pm" else SIGN
     found = [
-        ("no signature", "POST", good, None),
-        ("empty signature", "POST", good, ""),
-        ("signature without sha256=", "POST", good, signature(system, good)[7:]),
-        ("md5= signature", "POST", good, "md5=" + hashlib.md5(good).hexdigest()),  # noqa: S324
-        ("signature of another body", "POST", good, signature(system, good + b" ")),
-        ("signature with the wrong secret", "POST", good, signature(system, good, "guess")),
-        ("signature in upper case", "POST", good, signature(system, good).upper()),
-        ("empty body", "POST", b"", SIGN),
-        ("truncated JSON", "POST", good[:-5], SIGN),
-        ("trailing garbage", "POST", good + b"}}", SIGN),
-        ("invalid UTF-8", "POST", b'{"event": "\xff\xfe"}', SIGN),
-        ("JSON list", "POST", b"[1, 2, 3]", SIGN),
-        ("JSON string", "POST", b'"ParticipantUpdated"', SIGN),
-        ("JSON number", "POST", b"42", SIGN),
-        ("JSON null", "POST", b"null", SIGN),
-        ("unknown event", "POST", b'{"event": "Exploded", "ids": [1]}', SIGN),
-        ("event of the other system", "POST", json.dumps({"event": other}).encode(), SIGN),
-        ("event missing", "POST", b'{"ids": [1]}', SIGN),
-        ("event a number", "POST", b'{"event": 7, "ids": [1]}', SIGN),
-        ("event NaN", "POST", b'{"event": NaN, "ids": [1]}', SIGN),
-        ("event an object", "POST", b'{"event": {"name": "x"}, "ids": [1]}', SIGN),
-        ("event 100 kB long", "POST", json.dumps({"event": "E" * 100_000}).encode(), SIGN),
-        ("arrays nested 100,000 deep", "POST", nested(100_000), SIGN),
-        ("objects nested 100,000 deep", "POST", nested(100_000, '{"a":', "}"), SIGN),
-        ("body over the limit", "POST", b'{"event": "' + b"x" * (limit + 1) + b'"}', SIGN),
-        *[(name, "POST", json.dumps(body).encode(), SIGN) for name, body in shape],
-        ("GET", "GET", b"", None),
-        ("PUT with a good body", "PUT", good, SIGN),
-        ("DELETE", "DELETE", b"", None),
+        *credentials,
+        ("empty body", "POST", b"", authentic),
+        ("truncated JSON", "POST", good[:-5], authentic),
+        ("trailing garbage", "POST", good + b"}}", authentic),
+        ("invalid UTF-8", "POST", b'{"data": "\xff\xfe"}', authentic),
+        ("JSON list", "POST", b"[1, 2, 3]", authentic),
+        ("JSON string", "POST", b'"ParticipantUpdated"', authentic),
+        ("JSON number", "POST", b"42", authentic),
+        ("JSON null", "POST", b"null", authentic),
+        ("arrays nested 100,000 deep", "POST", nested(100_000), authentic),
+        ("objects nested 100,000 deep", "POST", nested(100_000, '{"a":', "}"), authentic),
+        ("body over the limit", "POST", b'{"event": "' + b"x" * (limit + 1) + b'"}', authentic),
+        *[(name, "POST", json.dumps(body).encode(), authentic) for name, body in shape],
+        ("GET", "GET", b"", authentic),
+        ("PUT with a good body", "PUT", good, authentic),
+        ("DELETE", "DELETE", b"", authentic),
     ]  # fmt: skip
-    return [{"name": n, "method": m, "body": b, "signature": s} for n, m, b, s in found]
+    return [{"name": n, "method": m, "body": b, "credential": c} for n, m, b, c in found]
 
 
-def send(session, url: str, system: str, case: dict, *, chunked: bool = False):
+def target(base: str, system: str, case: dict, secret: str) -> tuple[str, dict]:
+    """The URL and headers a case is sent with."""
     headers = {"Content-Type": "application/json"}
-    if case["signature"] is SIGN:
-        headers[HEADERS[system]] = signature(system, case["body"])
-    elif case["signature"] is not None:
-        headers[HEADERS[system]] = case["signature"]
+    if system == "pm":
+        event, given = case["credential"]
+        if given is None:
+            return f"{base}/webhooks/pm/{event}/", headers
+        key = secret if given is SIGN else (secret[:-1] if given == "SHORT" else given)
+        return f"{base}/webhooks/pm/{event}/{key}/", headers
+    if case["credential"] is SIGN:
+        headers[LA_HEADER] = signature(case["body"])
+    elif case["credential"] is not None:
+        headers[LA_HEADER] = case["credential"]
+    return f"{base}/webhooks/la/", headers
+
+
+def send(session, url: str, headers: dict, case: dict, *, chunked: bool = False):
     body = case["body"]
     data = (chunk for chunk in [body[i : i + 65536] for i in range(0, len(body), 65536)])
     started = time.perf_counter()
@@ -135,14 +163,17 @@ def main(argv: list[str] | None = None) -> int:
         from django.conf import settings
         from django_q.models import OrmQ
 
-        from sync.models import WebhookReceipt
+        from sync.models import PmConnection, WebhookReceipt
 
+        stack.manage("register_webhooks")  # gives PM's hooks their URL secret
+        secret = PmConnection.objects.get(pk=1).resthook_secret
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         session = requests.Session()
+        OrmQ.objects.all().delete()  # what connecting queued is not the fuzz's doing
         before = (WebhookReceipt.objects.count(), OrmQ.objects.count())
         for system in ("pm", "la"):
-            url = f"{stack.base}/webhooks/{system}/"
             for case in cases(system, limit):
+                url, headers = target(stack.base, system, case, secret)
                 runs = [("", False)]
                 if case["name"] == "body over the limit":
                     runs.append((" (chunked, no Content-Length)", True))
@@ -150,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                     # A chunked body the server does not read would spoil a kept-alive
                     # connection for the next case: it gets a connection of its own.
                     with requests.Session() if chunked else contextlib.nullcontext(session) as use:
-                        status, code, error, seconds = send(use, url, system, case, chunked=chunked)
+                        status, code, error, seconds = send(
+                            use, url, headers, case, chunked=chunked
+                        )
                     ok = status is not None and 400 <= status < 500
                     failures += not ok
                     name = f"{system}: {case['name']}{suffix}"
@@ -168,11 +201,10 @@ def main(argv: list[str] | None = None) -> int:
                         [name, status or error, code, seconds * 1000, "ok" if ok else "FAIL"]
                     )
         after = (WebhookReceipt.objects.count(), OrmQ.objects.count())
-        good = json.dumps(GOOD["pm"]).encode()
         alive = session.post(
-            f"{stack.base}/webhooks/pm/",
-            data=good,
-            headers={"Content-Type": "application/json", HEADERS["pm"]: signature("pm", good)},
+            f"{stack.base}/webhooks/pm/{KNOWN['pm']}/{secret}/",
+            data=json.dumps(GOOD["pm"]).encode(),
+            headers={"Content-Type": "application/json"},
             timeout=30,
         ).status_code
 
