@@ -24,6 +24,8 @@ migrate: install
 superuser: install
 	$(PY) manage.py ensure_admin
 
+# Where the hub is served: the sandbox's addresses (and the OAuth redirect) follow it.
+run: export HUB_BASE_URL ?= http://$(HOST):$(PORT)
 run: migrate superuser
 	$(PY) manage.py run_hub --host $(HOST) --port $(PORT)
 

@@ -1,6 +1,9 @@
+import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from sandbox.pm.consent import ConsentError
+from sync.connectors.base import ConnectorError
 from sync.models import PmConnection
 from sync.services.connection import AuthorizationFailed, pm_connection, sandbox_connect
 
@@ -26,8 +29,14 @@ class Command(BaseCommand):
         consenting = _sandbox_user_email()
         try:
             connection = sandbox_connect(user_email=consenting)
-        except AuthorizationFailed as failure:
+        except (AuthorizationFailed, ConsentError, ConnectorError) as failure:
             raise CommandError(str(failure)) from failure
+        except requests.RequestException as failure:
+            raise CommandError(
+                f"The sandbox's PM did not answer at {settings.PM_AUTHORIZE_URL} "
+                f"(is HUB_BASE_URL, {settings.HUB_BASE_URL}, where the hub is served?): "
+                f"{failure}"
+            ) from failure
         self.stdout.write(
             f"Connected to the sandbox's Practice Management (org {connection.orgkey}) "
             f"as {consenting}."
