@@ -133,3 +133,24 @@ def test_a_synced_link_is_not_touched_again_without_a_change(systems):
     link_sync(link_id=link.pk)
     queued = sync_everything()
     assert link.pk not in queued
+
+
+def test_sync_now_full_reads_records_dated_before_the_last_poll(systems):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sandbox.pm import models as pm
+
+    call_command("sync_now", stdout=StringIO())  # the cursors now stand at this moment
+    # Added the way sandbox_seed adds records: in bulk, dated in the past, no resthook.
+    past = timezone.now() - timedelta(days=30)
+    pm.Participant.objects.create(
+        first_name="Back", last_name="Dated", display_name="Dated, Back", modified_at=past
+    )
+
+    call_command("sync_now", stdout=StringIO())
+    assert not la.Contact.objects.filter(last_name="Dated").exists()
+
+    call_command("sync_now", "--full", stdout=StringIO())
+    assert la.Contact.objects.filter(last_name="Dated").count() == 1

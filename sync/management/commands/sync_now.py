@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from sync.models import PollCursor
 from sync.services import link_sync, links_collected
 from sync.services.changes import links_sweep
 from sync.services.subscriptions import poll_pass
@@ -11,7 +12,17 @@ class Command(BaseCommand):
         "both systems, retry what is due, and sync every link that needs it."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Read every record again, not only what changed since the last poll "
+            "(after records were added with past dates, as sandbox_seed does).",
+        )
+
+    def handle(self, *args, full, **options):
+        if full:
+            PollCursor.objects.update(modified_since=None)
         with links_collected() as queued:
             seen = poll_pass()
             due = links_sweep()
