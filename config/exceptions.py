@@ -6,11 +6,13 @@
 `code` is `invalid` for validation errors and DRF's own code otherwise
 (`not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`,
 `method_not_allowed`, `unsupported_media_type`, `not_acceptable`, `parse_error`,
-`throttled`). `fields` maps each field (dotted when nested) to its messages; it is
+`throttled`), or `request_too_large` and `bad_request` for a body Django refuses while
+it is read. `fields` maps each field (dotted when nested) to its messages; it is
 empty when the error is not about fields. `message` names the first field at fault.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
@@ -50,12 +52,41 @@ def validation_error_body(detail) -> dict:
     return error_body("invalid", message, fields)
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is larger than the hub accepts."
+    default_code = "request_too_large"
+
+
+class BadRequest(exceptions.APIException):
+    status_code = 400
+    default_detail = "The request was refused."
+    default_code = "bad_request"
+
+
+def api_exception(exc):
+    """The API error for an exception a view let through, or `exc` itself.
+
+    Besides Django's 404 and 403: a body over MAX_REQUEST_BODY_BYTES or with too many
+    fields, which Django refuses while DRF reads it, and a number too large for the
+    database (SQLite can't bind one past 64 bits) are the caller's fault, not a 500.
+    """
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(*exc.args)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(*exc.args)
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, SuspiciousOperation):
+        return BadRequest(str(exc) or None)
+    if isinstance(exc, OverflowError):
+        return exceptions.ValidationError("A number in the request is out of range.")
+    return exc
+
+
 def api_exception_handler(exc, context) -> Response | None:
     """DRF's handler (status, WWW-Authenticate, Retry-After, rollback) with our body."""
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound(*exc.args)
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(*exc.args)
+    exc = api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -93,6 +124,7 @@ ERROR_DESCRIPTIONS = {
     401: "Not signed in: send `Authorization: Token <key>` or a session cookie.",
     403: "Signed in without the permission this needs.",
     404: "No such record.",
+    409: "The request conflicts with the record's state (the message says how).",
 }
 
 

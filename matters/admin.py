@@ -1,13 +1,20 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from config.admin_access import ReadOnlyAdmin
 from sync.admin import LinkedRecordAdmin, LinkStatusFilter
 
 from .models import Matter, MatterBalance
 from .services import balance_staleness, matter_balance_refresh
+
+# Balances are shown to holders of this permission only: not to those holding the
+# model's default view_/change_matterbalance (MatterBalance.Meta.permissions).
+VIEW_BALANCES = "matters.view_matter_balance"
 
 BALANCE_ROWS = [
     ("Trust", "trust"),
@@ -19,7 +26,7 @@ BALANCE_ROWS = [
 
 
 def can_view_balances(request) -> bool:
-    return request.user.has_perm("matters.view_matter_balance")
+    return request.user.has_perm(VIEW_BALANCES)
 
 
 @admin.register(Matter)
@@ -112,7 +119,9 @@ class MatterAdmin(LinkedRecordAdmin):
     def refresh_balance_view(self, request, object_id):
         if request.method != "POST" or not can_view_balances(request):
             raise PermissionDenied
-        matter = get_object_or_404(self.get_queryset(request), pk=object_id)
+        matter = self.get_object(request, unquote(object_id))
+        if matter is None:
+            raise Http404("No matter with that id.")
         balance = matter_balance_refresh(matter=matter)
         stale, reason = balance_staleness(balance)
         if stale:
@@ -125,11 +134,12 @@ class MatterAdmin(LinkedRecordAdmin):
 
 
 @admin.register(MatterBalance)
-class MatterBalanceAdmin(admin.ModelAdmin):
-    """Balances are LA's figures: the hub only shows them, to those allowed to see them."""
+class MatterBalanceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Balances are LA's figures: the hub only shows them, to holders of
+    `matters.view_matter_balance`, and nothing changes them here whatever else a user
+    holds (they are refreshed from LA on the matter's page)."""
 
-    def has_view_permission(self, request, obj=None):
-        return can_view_balances(request) and super().has_view_permission(request, obj)
+    view_permission = VIEW_BALANCES
 
     def has_module_permission(self, request):
         return can_view_balances(request)
@@ -158,9 +168,3 @@ class MatterBalanceAdmin(admin.ModelAdmin):
         "last_error",
         "last_error_at",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,23 +3,25 @@ queue a resync, the resync action), and the read-only endpoints for links and hi
 
 Each endpoint reads through a selector, validates its query parameters with a filter
 serializer (an unknown value is a 400 naming the parameter), validates writes with an
-input serializer and answers with an output serializer.
+input serializer and answers with an output serializer. Every endpoint is throttled
+(config/throttles.py).
 """
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from config.exceptions import error_responses
-from config.permissions import CanResyncLinks, ModelPermissions
+from config.permissions import VIEW, CanResyncLinks, ModelPermissions
+from config.throttles import API_THROTTLES
 
 from .selectors import link_get, link_list, sync_event_list
 from .serializers import (
     LinkFilterSerializer,
     LinkOutputSerializer,
-    LinkStateSerializer,
+    ResyncAnswerSerializer,
     SyncEventFilterSerializer,
     SyncEventOutputSerializer,
 )
@@ -68,8 +70,23 @@ class ReadViewSet(viewsets.GenericViewSet):
     """
 
     permission_classes = [ModelPermissions]
+    throttle_classes = API_THROTTLES
     pagination_class = ApiPagination
     filter_serializer_class = None
+
+    def initial(self, request, *args, **kwargs):
+        """DRF checks throttles only after authentication and permissions pass, so a
+        caller guessing tokens, or knocking without the right, would never be slowed
+        down: a refused caller is counted too, and is a 429 past its rate."""
+        try:
+            super().initial(request, *args, **kwargs)
+        except (
+            exceptions.NotAuthenticated,
+            exceptions.AuthenticationFailed,
+            exceptions.PermissionDenied,
+        ):
+            self.check_throttles(request)
+            raise
 
     def get_queryset(self):
         return self.selector()
@@ -123,20 +140,34 @@ class RecordWriteMixin:
 
 class RecordResyncMixin:
     """`POST …/{id}/resync/`: queue a fresh sync of the record, as the admin's
-    "Resync now" does, and answer with its Link Indicator (now pending)."""
+    "Resync now" does, and answer with its Link Indicator (now pending).
+
+    Resyncing needs only `sync.resync_link`; the link's ids, message and attempts are
+    what reading the record or the links shows, so a caller who may do neither (the
+    record's `view_<model>`, `sync.view_link`) gets the status alone."""
 
     @extend_schema(
         request=None,
-        responses={202: LinkStateSerializer, **error_responses(401, 403, 404)},
-        description="Queue a fresh sync with PM and LA. Needs `sync.resync_link`.",
+        responses={202: ResyncAnswerSerializer, **error_responses(401, 403, 404)},
+        description="Queue a fresh sync with PM and LA. Needs `sync.resync_link`. The "
+        "answer is the record's Link Indicator; only its `status` without the record's "
+        "`view_` permission or `sync.view_link`.",
     )
     @action(detail=True, methods=["post"], permission_classes=[CanResyncLinks])
     def resync(self, request, pk=None):
         record = self.get_object()
         link = record_resync(record)
-        return Response(
-            LinkStateSerializer(link_get(link_id=link.pk)).data, status=status.HTTP_202_ACCEPTED
-        )
+        answer = ResyncAnswerSerializer(link_get(link_id=link.pk)).data
+        if not self.may_view(record):
+            answer = {"status": answer["status"]}
+        return Response(answer, status=status.HTTP_202_ACCEPTED)
+
+    def may_view(self, record) -> bool:
+        opts = record._meta
+        user = self.request.user
+        return user.has_perm(
+            VIEW % {"app_label": opts.app_label, "model_name": opts.model_name}
+        ) or user.has_perm("sync.view_link")
 
 
 @record_schema("links", LinkOutputSerializer, LinkFilterSerializer)

@@ -59,6 +59,16 @@ class LinkStateSerializer(serializers.Serializer):
     next_retry_at = serializers.DateTimeField(allow_null=True)
 
 
+class ResyncAnswerSerializer(LinkStateSerializer):
+    """A resync's answer: the Link Indicator, or its `status` alone for a caller who may
+    resync the record but not view it (sync/api.py `RecordResyncMixin`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.required = name == "status"
+
+
 @extend_schema_field(LinkStateSerializer)
 class LinkStateField(serializers.Field):
     """The `link` block of a contact, matter or time entry (select_related "link")."""
@@ -98,8 +108,14 @@ class LinkFilterSerializer(LinkedRecordFilterSerializer):
     record_type = serializers.ChoiceField(choices=RecordType.choices, required=False)
 
 
+# The largest id a 64-bit primary key holds; a larger one is a 400, not a database error.
+MAX_ID = 2**63 - 1
+
+
 class SyncEventFilterSerializer(serializers.Serializer):
-    link = serializers.IntegerField(required=False, min_value=1, help_text="A link's id.")
+    link = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="A link's id."
+    )
     outcome = serializers.ChoiceField(choices=SyncEvent.Outcome.choices, required=False)
 
 

@@ -1,10 +1,14 @@
 """Every hub admin answers, shows the Link Indicator, and keeps its query count flat."""
 
+import uuid
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from config.security.models import ApiToken
 from sync.admin import link_badge
 from sync.models import Link, LinkStatus
 from tests.factories import (
@@ -27,6 +31,12 @@ def make_batch(**kwargs):
     return BillingBatch.objects.create(entry_count=3)
 
 
+def make_api_token(**kwargs):
+    user = get_user_model().objects.create_user(username=f"api-{uuid.uuid4().hex[:12]}")
+    token, _ = ApiToken.objects.create(user=user)
+    return token
+
+
 # (admin url name, factory that makes one row, can add in admin)
 ADMINS = [
     ("contacts_contact", ContactLinkFactory, True, lambda link: link.contact),
@@ -38,6 +48,7 @@ ADMINS = [
     ("timekeeping_billingbatch", make_batch, False, None),
     ("sync_link", ContactLinkFactory, False, None),
     ("sync_syncevent", SyncEventFactory, False, None),
+    ("security_apitoken", make_api_token, True, None),
 ]
 
 

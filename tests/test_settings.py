@@ -7,14 +7,25 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from config.security import published
+from config.security.checks import secrets_check
+
 ROOT = Path(__file__).resolve().parent.parent
+# Every variable a test sets, left out of the environment the tests inherit.
+HERMETIC_PREFIXES = (
+    "DJANGO_",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "HUB_ENCRYPTION_KEY",
+    "PM_",
+    "LA_",
+    "SANDBOX_",
+)
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "HUB_ENCRYPTION_KEY"))
+        key: value for key, value in os.environ.items() if not key.startswith(HERMETIC_PREFIXES)
     }
     environment.update(env)
     return subprocess.run(
@@ -27,47 +38,66 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+FERNET_KEY = "bm90LWEtcmVhbC1rZXktYnV0LTMyLWJ5dGVzLWxvbmc="
+# What a production deployment must set, each a strong value of its own.
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "k3y-" + "x9Q!zR7#pL2@vN5$" * 4,
+    "HUB_ENCRYPTION_KEY": FERNET_KEY,
+    "PM_CLIENT_ID": "firm-hub-5f2c9e",
+    "PM_CLIENT_SECRET": "pm-Xq3v8Lr2Tn6Wy9Kb4Hd7",
+    "LA_API_TOKEN": "la-Jm5Qz8Rc1Vp4Ns7Gf2",
+    "LA_WEBHOOK_SECRET": "wh-Bt6Yx3Lk9Pd2Mq5Zr8",
+}
+DEPLOY_CHECK = ("check", "--deploy", "--fail-level", "WARNING")
+
+
+def production(**changes: str | None) -> dict[str, str]:
+    """PRODUCTION with `changes`; None leaves a variable out."""
+    environment = {**PRODUCTION, **changes}
+    return {name: value for name, value in environment.items() if value is not None}
+
+
 def test_production_refuses_to_start_without_a_secret_key():
-    result = run_manage("check", DJANGO_SETTINGS_MODULE="config.settings.production")
+    result = run_manage("check", **production(DJANGO_SECRET_KEY=None))
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
-FERNET_KEY = "bm90LWEtcmVhbC1rZXktYnV0LTMyLWJ5dGVzLWxvbmc="
-
-
 def test_production_refuses_to_start_without_an_encryption_key():
-    result = run_manage(
-        "check",
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY="k3y-" + "x9Q!zR7#pL2@vN5$" * 4,
-    )
+    result = run_manage("check", **production(HUB_ENCRYPTION_KEY=None))
     assert result.returncode != 0
     assert "HUB_ENCRYPTION_KEY" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "variable", ["PM_CLIENT_ID", "PM_CLIENT_SECRET", "LA_API_TOKEN", "LA_WEBHOOK_SECRET"]
+)
+def test_production_refuses_to_start_without_each_credential(variable):
+    result = run_manage("check", **production(**{variable: None}))
+    assert result.returncode != 0
+    assert f"Set the {variable} environment variable" in result.stderr
+
+
 def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key():
-    result = run_manage(
-        "check",
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY="k3y-" + "x9Q!zR7#pL2@vN5$" * 4,
-        HUB_ENCRYPTION_KEY="changeme",
-    )
+    result = run_manage("check", **production(HUB_ENCRYPTION_KEY="changeme"))
     assert result.returncode != 0
     assert "sync.E001" in result.stderr
 
 
-def test_production_passes_the_deploy_checks_with_a_strong_key():
-    result = run_manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY="k3y-" + "x9Q!zR7#pL2@vN5$" * 4,
-        HUB_ENCRYPTION_KEY=FERNET_KEY,
-    )
+def test_production_passes_the_deploy_checks_with_strong_secrets():
+    result = run_manage(*DEPLOY_CHECK, **production())
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_check_fails_on_a_sandbox_credential_and_names_only_the_variable():
+    result = run_manage(
+        *DEPLOY_CHECK, **production(LA_WEBHOOK_SECRET=published.SANDBOX_LA_WEBHOOK_SECRET)
+    )
+    assert result.returncode != 0
+    assert "secrets.E001" in result.stderr
+    assert "LA_WEBHOOK_SECRET" in result.stderr
+    assert published.SANDBOX_LA_WEBHOOK_SECRET not in result.stdout + result.stderr
 
 
 def test_production_has_no_sandbox():
@@ -76,11 +106,87 @@ def test_production_has_no_sandbox():
         "-c",
         "from django.conf import settings; print(settings.SANDBOX_ENABLED, "
         "'sandbox' in settings.DATABASES, 'sandbox.pm' in settings.INSTALLED_APPS)",
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY="k3y-" + "x9Q!zR7#pL2@vN5$" * 4,
-        HUB_ENCRYPTION_KEY=FERNET_KEY,
+        **production(),
     )
     assert result.stdout.splitlines()[-1].split() == ["False", "False", "False"], result.stderr
+
+
+def test_no_secret_has_a_default_in_the_base_or_production_settings():
+    for module in ("base.py", "production.py"):
+        text = (ROOT / "config" / "settings" / module).read_text()
+        assert [value for value in published.PUBLISHED_SECRETS if value in text] == [], module
+
+
+def test_local_and_test_runs_keep_the_sandbox_credentials_with_no_configuration():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.PM_CLIENT_SECRET, "
+        "settings.SANDBOX_PM_CLIENT_SECRET, settings.LA_API_TOKEN, settings.LA_WEBHOOK_SECRET)",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+    )
+    assert result.stdout.splitlines()[-1].split() == [
+        published.SANDBOX_PM_CLIENT_SECRET,
+        published.SANDBOX_PM_CLIENT_SECRET,
+        published.SANDBOX_LA_API_TOKEN,
+        published.SANDBOX_LA_WEBHOOK_SECRET,
+    ], result.stderr
+    assert settings.PM_CLIENT_ID == settings.SANDBOX_PM_CLIENT_ID == published.SANDBOX_PM_CLIENT_ID
+    assert settings.LA_API_TOKEN == settings.SANDBOX_LA_API_TOKEN
+
+
+STRONG_SETTINGS = {
+    "SECRET_KEY": PRODUCTION["DJANGO_SECRET_KEY"],
+    "HUB_ENCRYPTION_KEY": [FERNET_KEY],
+    "PM_CLIENT_ID": PRODUCTION["PM_CLIENT_ID"],
+    "PM_CLIENT_SECRET": PRODUCTION["PM_CLIENT_SECRET"],
+    "LA_API_TOKEN": PRODUCTION["LA_API_TOKEN"],
+    "LA_WEBHOOK_SECRET": PRODUCTION["LA_WEBHOOK_SECRET"],
+}
+
+
+def check_with(settings, **changes) -> list[tuple[str, str]]:
+    for name, value in {**STRONG_SETTINGS, **changes}.items():
+        setattr(settings, name, value)
+    return [(error.id, error.msg.split()[0]) for error in secrets_check(None)]
+
+
+def test_the_secrets_check_passes_strong_secrets(settings):
+    assert check_with(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "variable", "value"),
+    [
+        ("PM_CLIENT_ID", "PM_CLIENT_ID", published.SANDBOX_PM_CLIENT_ID),
+        ("PM_CLIENT_SECRET", "PM_CLIENT_SECRET", published.SANDBOX_PM_CLIENT_SECRET),
+        ("LA_API_TOKEN", "LA_API_TOKEN", published.SANDBOX_LA_API_TOKEN),
+        ("LA_WEBHOOK_SECRET", "LA_WEBHOOK_SECRET", published.SANDBOX_LA_WEBHOOK_SECRET),
+        # The sandbox's own credentials, set on the hub's side by mistake.
+        ("PM_CLIENT_ID", "PM_CLIENT_ID", published.SANDBOX_PM_CLIENT_SECRET),
+        ("LA_API_TOKEN", "LA_API_TOKEN", published.SANDBOX_LA_WEBHOOK_SECRET),
+        ("SECRET_KEY", "DJANGO_SECRET_KEY", published.LOCAL_SECRET_KEY),
+        ("SECRET_KEY", "DJANGO_SECRET_KEY", published.TEST_SECRET_KEY),
+        ("HUB_ENCRYPTION_KEY", "HUB_ENCRYPTION_KEY", [FERNET_KEY, published.LOCAL_ENCRYPTION_KEY]),
+        ("HUB_ENCRYPTION_KEY", "HUB_ENCRYPTION_KEY", [published.TEST_ENCRYPTION_KEY]),
+    ],
+)
+def test_the_deploy_check_refuses_each_published_default(settings, setting, variable, value):
+    assert check_with(settings, **{setting: value}) == [("secrets.E001", variable)]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("PM_CLIENT_SECRET", "changeme"),
+        ("LA_API_TOKEN", "Password"),
+        ("LA_WEBHOOK_SECRET", "short-secret"),
+        ("PM_CLIENT_SECRET", ""),
+        ("PM_CLIENT_ID", "secret"),
+    ],
+)
+def test_the_deploy_check_refuses_a_known_weak_secret(settings, setting, value):
+    assert check_with(settings, **{setting: value}) == [("secrets.E002", setting)]
 
 
 def test_task_retry_outlasts_the_task_timeout():

@@ -4,6 +4,7 @@ Every value that differs between deployments is read from the environment with
 django-environ; README.md lists each variable with its default.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,13 +28,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "django_q",
+    "axes",
     "contacts",
     "matters",
     "timekeeping",
     "sync",
+    # After django_q and sync: its admin narrows theirs (config/security/admin.py).
+    "config.security",
 ]
 
 MIDDLEWARE = [
@@ -44,6 +48,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,19 +124,56 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "admin:login"
 
+# Admin login: django-axes refuses a username from an address after
+# ADMIN_LOGIN_FAILURE_LIMIT wrong passwords, for ADMIN_LOGIN_COOLOFF_MINUTES (even the
+# right password), and a success clears the count. It sits first among the backends.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The caller's address as the API's throttles see it (TRUSTED_PROXY_COUNT below).
+AXES_CLIENT_IP_CALLABLE = "config.throttles.client_address"
+
 # Bodies larger than this are refused before a view reads them (webhooks, API).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token <key>`; only a hash of each key is stored (django-rest-knox).
+        "config.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # The hub's endpoints throttle by these (config/throttles.py): callers without valid
+    # credentials by address, signed-in users by user.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON_RATE", default="30/minute"),
+        "user": env("API_THROTTLE_USER_RATE", default="1200/minute"),
+    },
+    # How many proxies in front of the hub append to X-Forwarded-For. 0: the caller is
+    # REMOTE_ADDR, and a client can't pick its address by sending the header itself.
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+}
+
+# API tokens (django-rest-knox): a token made in the admin expires after this many days by
+# default (0: never); only a hash of it is stored, and the key is shown once.
+API_TOKEN_LIFETIME_DAYS = env.int("API_TOKEN_LIFETIME_DAYS", default=365)
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": timedelta(days=API_TOKEN_LIFETIME_DAYS) if API_TOKEN_LIFETIME_DAYS else None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -140,6 +183,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "PREPROCESSING_HOOKS": ["config.schema.only_api_v1"],
+    # Two fields named "status" with different choices: each enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "BillingBatchStatusEnum": "timekeeping.models.BillingBatch.Status",
+        "EntryResultStatusEnum": ["sent", "error", "queued", "skipped"],
+    },
 }
 
 # django-q2. A task may run for at most `timeout` seconds; the broker hands an
@@ -164,6 +212,17 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# The API's throttles count in the cache: shared by every process when Redis is there,
+# else each process counts on its own (Django's local-memory cache).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": Q_CLUSTER["name"],
+        }
+    }
 
 LOGGING = {
     "version": 1,
@@ -190,8 +249,8 @@ def sandbox_database_url() -> str:
 
 SANDBOX_DATABASE = database_from_url(sandbox_database_url(), BASE_DIR / "sandbox.sqlite3")
 
-# Where the hub finds the two systems. The defaults are the sandbox's own address and
-# credentials, so a fresh clone runs end to end with no configuration.
+# Where the hub finds the two systems. The defaults are the sandbox's own address; its
+# credentials are set by local.py and test.py only (production has no default for them).
 HUB_BASE_URL = env("HUB_BASE_URL", default="http://127.0.0.1:8000")
 
 # PM is reached the way real Actionstep is: an OAuth2 authorization-code grant that a
@@ -199,8 +258,6 @@ HUB_BASE_URL = env("HUB_BASE_URL", default="http://127.0.0.1:8000")
 # answer names the REST base (`api_endpoint`); the tokens are stored encrypted.
 PM_AUTHORIZE_URL = env("PM_AUTHORIZE_URL", default=f"{HUB_BASE_URL}/sandbox/pm/api/oauth/authorize")
 PM_TOKEN_URL = env("PM_TOKEN_URL", default=f"{HUB_BASE_URL}/sandbox/pm/api/oauth/token")
-PM_CLIENT_ID = env("PM_CLIENT_ID", default="sandbox-client")
-PM_CLIENT_SECRET = env("PM_CLIENT_SECRET", default="sandbox-secret")
 PM_REDIRECT_URI = env(
     "PM_REDIRECT_URI", default=f"{HUB_BASE_URL}/admin/sync/pmconnection/callback/"
 )
@@ -221,8 +278,6 @@ PM_CONNECT_SANDBOX_ON_START = env.bool("PM_CONNECT_SANDBOX_ON_START", default=Fa
 WEBHOOK_RECEIPT_RETENTION_DAYS = env.int("WEBHOOK_RECEIPT_RETENTION_DAYS", default=14)
 
 LA_API_URL = env("LA_API_URL", default=f"{HUB_BASE_URL}/sandbox/la/api/v1/")
-LA_API_TOKEN = env("LA_API_TOKEN", default="sandbox-la-token")
-LA_WEBHOOK_SECRET = env("LA_WEBHOOK_SECRET", default="sandbox-la-webhook-secret")
 SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=10.0)
 # One request budget per system, shared by every process of the hub (Redis when
 # REDIS_URL is set, the database otherwise). Actionstep throttles per user, org and IP
@@ -237,10 +292,8 @@ REQUEST_BUDGET_STORE = env("REQUEST_BUDGET_STORE", default="")
 # all decrypt. No default here; local and test settings set a fixed development key.
 HUB_ENCRYPTION_KEY = env.list("HUB_ENCRYPTION_KEY", default=[])
 
-# The sandbox's own credentials (what the emulated systems accept). They match the
-# hub's defaults above; change both together.
-SANDBOX_PM_CLIENT_ID = env("SANDBOX_PM_CLIENT_ID", default="sandbox-client")
-SANDBOX_PM_CLIENT_SECRET = env("SANDBOX_PM_CLIENT_SECRET", default="sandbox-secret")
+# The sandbox's settings; its credentials (what the emulated systems accept) are in
+# local.py and test.py, beside the hub's, which match them.
 # The scopes Actionstep support pre-granted to the client ("all" = every scope), and the
 # hosts its redirect URIs may use (standing in for the redirect URIs a firm registers).
 SANDBOX_PM_CLIENT_SCOPES = env.list("SANDBOX_PM_CLIENT_SCOPES", default=["all"])
@@ -251,8 +304,6 @@ SANDBOX_PM_REDIRECT_HOSTS = env.list(
 SANDBOX_PM_ACCESS_TOKEN_SECONDS = env.int("SANDBOX_PM_ACCESS_TOKEN_SECONDS", default=3600)
 SANDBOX_PM_REFRESH_TOKEN_DAYS = env.int("SANDBOX_PM_REFRESH_TOKEN_DAYS", default=21)
 SANDBOX_PM_ORGKEY = env("SANDBOX_PM_ORGKEY", default="sandboxfirm")
-SANDBOX_LA_API_TOKEN = env("SANDBOX_LA_API_TOKEN", default="sandbox-la-token")
-SANDBOX_LA_WEBHOOK_SECRET = env("SANDBOX_LA_WEBHOOK_SECRET", default="sandbox-la-webhook-secret")
 
 # Where an admin opens a linked record's page in each system: a URL per record type,
 # with "{id}" standing for that system's id. The defaults are the sandbox's admin pages.

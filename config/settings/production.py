@@ -3,9 +3,15 @@
 from .base import *  # noqa: F403
 from .base import env
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: a missing key stops the start
+# No default for any secret: a missing one stops the start. The deploy check refuses a
+# value published in this repository or a known weak one (config/security/checks.py).
+SECRET_KEY = env("DJANGO_SECRET_KEY")
 # Encrypts the PM tokens and the resthook secret at rest (sync/encryption.py).
-HUB_ENCRYPTION_KEY = env.list("HUB_ENCRYPTION_KEY")  # no default either
+HUB_ENCRYPTION_KEY = env.list("HUB_ENCRYPTION_KEY")
+PM_CLIENT_ID = env("PM_CLIENT_ID")
+PM_CLIENT_SECRET = env("PM_CLIENT_SECRET")
+LA_API_TOKEN = env("LA_API_TOKEN")
+LA_WEBHOOK_SECRET = env("LA_WEBHOOK_SECRET")
 DEBUG = False
 SANDBOX_ENABLED = False
 

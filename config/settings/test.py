@@ -1,10 +1,12 @@
 """Test settings: the sandbox on, tasks run in-process, a fast password hasher."""
 
-from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, Q_CLUSTER, SANDBOX_APPS, SANDBOX_DATABASE
+from config.security import published
 
-SECRET_KEY = "test-key-not-for-production"
-HUB_ENCRYPTION_KEY = ["dGVzdC1lbmNyeXB0aW9uLWtleS1ub3QtZm9yLXByb2Q="]
+from .base import *  # noqa: F403
+from .base import INSTALLED_APPS, Q_CLUSTER, REST_FRAMEWORK, SANDBOX_APPS, SANDBOX_DATABASE, env
+
+SECRET_KEY = published.TEST_SECRET_KEY
+HUB_ENCRYPTION_KEY = [published.TEST_ENCRYPTION_KEY]
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -12,8 +14,29 @@ SANDBOX_ENABLED = True
 INSTALLED_APPS = [*INSTALLED_APPS, *SANDBOX_APPS]
 DATABASES["sandbox"] = SANDBOX_DATABASE  # noqa: F405
 
+# The hub's credentials and the sandbox's, which match them (published; see local.py).
+PM_CLIENT_ID = env("PM_CLIENT_ID", default=published.SANDBOX_PM_CLIENT_ID)
+PM_CLIENT_SECRET = env("PM_CLIENT_SECRET", default=published.SANDBOX_PM_CLIENT_SECRET)
+LA_API_TOKEN = env("LA_API_TOKEN", default=published.SANDBOX_LA_API_TOKEN)
+LA_WEBHOOK_SECRET = env("LA_WEBHOOK_SECRET", default=published.SANDBOX_LA_WEBHOOK_SECRET)
+SANDBOX_PM_CLIENT_ID = env("SANDBOX_PM_CLIENT_ID", default=published.SANDBOX_PM_CLIENT_ID)
+SANDBOX_PM_CLIENT_SECRET = env(
+    "SANDBOX_PM_CLIENT_SECRET", default=published.SANDBOX_PM_CLIENT_SECRET
+)
+SANDBOX_LA_API_TOKEN = env("SANDBOX_LA_API_TOKEN", default=published.SANDBOX_LA_API_TOKEN)
+SANDBOX_LA_WEBHOOK_SECRET = env(
+    "SANDBOX_LA_WEBHOOK_SECRET", default=published.SANDBOX_LA_WEBHOOK_SECRET
+)
+
 # django-q2 reads Q_CLUSTER once at import, so `sync` must be set here, not in a test.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+
+# The suite signs in and calls the API far faster than a person, from one address; the
+# throttle tests set their own rates.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
+}
 
 SANDBOX_PM_ACCESS_TOKEN_SECONDS = 300
 # Tests count the engine's queries; the shared stores have tests of their own. The

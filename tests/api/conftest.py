@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from config.security.models import ApiToken
 
 
 @pytest.fixture
@@ -51,8 +52,8 @@ def token_api_with(user_with):
 
     def make(*perms: str) -> APIClient:
         client = APIClient()
-        token = Token.objects.create(user=user_with(*perms))
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, key = ApiToken.objects.create(user=user_with(*perms))
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return make

@@ -267,7 +267,7 @@ def test_resync_queues_a_fresh_sync_and_answers_202_with_the_pending_link(
     link = ContactLinkFactory(status=LinkStatus.ERROR, error_code="already_assigned", attempts=3)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = api_with("sync.resync_link").post(f"{detail(link.contact)}resync/")
+        response = api_with(VIEW, "sync.resync_link").post(f"{detail(link.contact)}resync/")
 
     assert response.status_code == 202, response.content
     assert response.json()["status"] == "pending"
@@ -276,6 +276,32 @@ def test_resync_queues_a_fresh_sync_and_answers_202_with_the_pending_link(
     link.refresh_from_db()
     assert (link.status, link.attempts) == (LinkStatus.PENDING, 0)
     assert len(callbacks) == 1
+
+
+def test_resync_without_the_view_permission_answers_the_status_alone(
+    api_with, django_capture_on_commit_callbacks
+):
+    link = ContactLinkFactory(status=LinkStatus.ERROR, pm_id="4711", la_id="C-88", message="no")
+
+    with django_capture_on_commit_callbacks():
+        response = api_with("sync.resync_link").post(f"{detail(link.contact)}resync/")
+
+    assert response.status_code == 202
+    assert response.json() == {"status": "pending"}
+    assert "4711" not in response.content.decode()
+    assert "C-88" not in response.content.decode()
+
+
+def test_resync_with_the_links_view_permission_answers_the_whole_indicator(
+    api_with, django_capture_on_commit_callbacks
+):
+    link = ContactLinkFactory(status=LinkStatus.ERROR, pm_id="4711", la_id="C-88")
+
+    with django_capture_on_commit_callbacks():
+        client = api_with("sync.view_link", "sync.resync_link")
+        response = client.post(f"{detail(link.contact)}resync/")
+
+    assert (response.json()["pm_id"], response.json()["la_id"]) == ("4711", "C-88")
 
 
 def test_resync_links_a_contact_that_had_no_link(api_with, django_capture_on_commit_callbacks):

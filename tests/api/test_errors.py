@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions
-from rest_framework.authtoken.models import Token
 
 from config.exceptions import api_exception_handler, error_fields
+from config.security.models import ApiToken
 from contacts.models import Contact
 from tests.factories import ContactFactory
 
@@ -102,8 +102,8 @@ def test_a_wrong_token_is_401(api):
 
 def test_a_valid_token_reads_like_a_session(user_with, api):
     ContactFactory()
-    token = Token.objects.create(user=user_with("contacts.view_contact"))
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = ApiToken.objects.create(user=user_with("contacts.view_contact"))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     assert api.get(URL).json()["count"] == 1
 

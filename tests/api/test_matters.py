@@ -200,7 +200,7 @@ def test_resync_queues_a_fresh_sync_and_answers_202(api_with, django_capture_on_
     link = MatterLinkFactory(status=LinkStatus.ERROR, error_code="client_not_linked", attempts=1)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = api_with("sync.resync_link").post(f"{detail(link.matter)}resync/")
+        response = api_with(VIEW, "sync.resync_link").post(f"{detail(link.matter)}resync/")
 
     assert response.status_code == 202
     assert response.json()["status"] == "pending"
@@ -208,6 +208,18 @@ def test_resync_queues_a_fresh_sync_and_answers_202(api_with, django_capture_on_
     link.refresh_from_db()
     assert link.status == LinkStatus.PENDING
     assert len(callbacks) == 1
+
+
+def test_resync_without_the_view_permission_reveals_no_pm_or_la_id(
+    api_with, django_capture_on_commit_callbacks
+):
+    link = MatterLinkFactory(status=LinkStatus.ERROR, pm_id="113", la_id="F-9")
+
+    with django_capture_on_commit_callbacks():
+        response = api_with("sync.resync_link").post(f"{detail(link.matter)}resync/")
+
+    assert response.status_code == 202
+    assert response.json() == {"status": "pending"}
 
 
 def test_resync_needs_the_resync_permission(api_with):

@@ -41,9 +41,9 @@ def server(tmp_path):
         env,
         "shell",
         "-c",
-        "from django.contrib.auth.models import User; from rest_framework.authtoken.models "
-        "import Token; u = User.objects.create_superuser('fuzz', 'f@example.com', 'pw'); "
-        "print(Token.objects.create(user=u).key)",
+        "from django.contrib.auth.models import User; from config.security.models "
+        "import ApiToken; u = User.objects.create_superuser('fuzz', 'f@example.com', 'pw'); "
+        "print(ApiToken.objects.create(user=u)[1])",
     ).stdout.split()[-1]
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(

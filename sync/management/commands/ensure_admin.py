@@ -2,13 +2,16 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
     help = (
         "Create an admin user when there is none. The password comes from "
-        "DJANGO_SUPERUSER_PASSWORD, else one is generated and printed once."
+        "DJANGO_SUPERUSER_PASSWORD, else one is generated and printed once. A password "
+        "that fails the password validators (AUTH_PASSWORD_VALIDATORS) is refused."
     )
 
     def handle(self, *args, **options):
@@ -21,6 +24,14 @@ class Command(BaseCommand):
         generated = not password
         if generated:
             password = secrets.token_urlsafe(12)
+        try:
+            validate_password(password, user=User(username=username, email=email))
+        except ValidationError as refused:
+            raise CommandError(
+                "DJANGO_SUPERUSER_PASSWORD is refused: "
+                + " ".join(refused.messages)
+                + " Choose another, or leave it unset to have one generated."
+            ) from None
         User.objects.create_superuser(username=username, email=email, password=password)
         if generated:
             self.stdout.write(
