@@ -10,13 +10,14 @@ from config.exceptions import api_not_found
 from contacts.api import ContactViewSet
 from matters.api import MatterViewSet
 from sync.api import LinkViewSet, SyncEventViewSet
-from timekeeping.api import TimeEntryViewSet, TimekeeperViewSet
+from timekeeping.api import BillingBatchViewSet, TimeEntryViewSet, TimekeeperViewSet
 
 router = DefaultRouter()
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("matters", MatterViewSet, basename="matter")
 router.register("timekeepers", TimekeeperViewSet, basename="timekeeper")
 router.register("time-entries", TimeEntryViewSet, basename="time-entry")
+router.register("billing-batches", BillingBatchViewSet, basename="billing-batch")
 router.register("links", LinkViewSet, basename="link")
 router.register("sync-events", SyncEventViewSet, basename="sync-event")
 

@@ -144,14 +144,23 @@ def system_activity() -> list[SystemActivity]:
     ]
 
 
-def links_resync_errors(*, record_type: str) -> int:
+def links_resync_errors(*, record_type: str, user=None) -> int:
     """Turn every red link of one record type pending, as an admin's bulk resync.
 
     One UPDATE whatever the number of links: the failure count is forgotten and the
     retry time set to now, so the periodic sweep (`changes.links_sweep`) queues them
     at its own pace instead of this request queuing thousands of tasks. Red links wait
     for a data change or an admin (ARCHITECTURE §4 rule 5); this is the admin.
+
+    Time is not synced but sent for billing: for time entries this sends the entries
+    that failed to send again, as one billing batch (entries flagged as changed after
+    sending stay red: only LA can correct them).
     """
+    if record_type == RecordType.TIME_ENTRY:
+        from timekeeping.services import billing_batch_create
+
+        failed = TimeEntry.objects.filter(billing_status=TimeEntry.BillingStatus.ERROR)
+        return billing_batch_create(entries=failed, user=user).entry_count
     now = timezone.now()
     return Link.objects.filter(record_type=record_type, status=LinkStatus.ERROR).update(
         status=LinkStatus.PENDING,

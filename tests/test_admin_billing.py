@@ -98,3 +98,44 @@ def test_the_summary_shows_hours_and_money_to_two_places_on_every_database(admin
     totals = choose(admin_client, entries).context["summary"]["totals"]
 
     assert (str(totals["hours"]), str(totals["amount"])) == ("4.00", "1200.00")
+
+
+@pytest.mark.parametrize(
+    ("codenames", "status"),
+    [
+        (["send_time_for_billing"], 200),
+        (["view_billingbatch"], 200),
+        (["change_billingbatch", "delete_billingbatch"], 403),
+    ],
+)
+def test_a_billing_batch_page_is_for_those_who_send_or_view_batches(
+    client, django_user_model, codenames, status
+):
+    from timekeeping.services import billing_batch_create
+
+    user = django_user_model.objects.create_user(username="clerk", password="pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    batch = billing_batch_create(entries=TimeEntry.objects.none())
+
+    page = client.get(reverse("admin:timekeeping_billingbatch_change", args=[batch.pk]))
+
+    assert page.status_code == status
+    if status == 200:
+        assert 'name="_save"' not in page.content.decode()  # never a form to change
+
+
+def test_only_a_sender_may_resend_or_cancel_a_batch(client, django_user_model):
+    from timekeeping.services import billing_batch_create
+
+    user = django_user_model.objects.create_user(username="viewer", password="pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename="view_billingbatch"))
+    client.force_login(user)
+    batch = billing_batch_create(entries=TimeEntry.objects.none())
+
+    for action in ("resend", "cancel"):
+        url = reverse(f"admin:timekeeping_billingbatch_{action}", args=[batch.pk])
+        assert client.post(url).status_code == 403
+    assert client.post(
+        reverse("admin:timekeeping_billingbatch_resend", args=["not-a-batch"])
+    ).status_code in (403, 404)

@@ -281,14 +281,40 @@ def test_resync_all_errors_is_one_update_whatever_the_number_of_errors(
     django_assert_num_queries,
 ):
     for _ in range(40):
-        TimeEntryLinkFactory(status=LinkStatus.ERROR)
+        ContactLinkFactory(status=LinkStatus.ERROR)
 
     with django_assert_num_queries(1) as captured:
-        count = health.links_resync_errors(record_type=RecordType.TIME_ENTRY)
+        count = health.links_resync_errors(record_type=RecordType.CONTACT)
 
     assert count == 40
     assert captured.captured_queries[0]["sql"].lstrip().upper().startswith("UPDATE")
     assert not Link.objects.filter(status=LinkStatus.ERROR).exists()
+
+
+def test_resyncing_time_entries_in_error_sends_them_again_as_one_batch(
+    django_capture_on_commit_callbacks,
+):
+    from timekeeping.models import BillingBatch, TimeEntry
+
+    failed = [TimeEntryLinkFactory(status=LinkStatus.ERROR) for _ in range(3)]
+    TimeEntry.objects.update(billing_status=TimeEntry.BillingStatus.ERROR)
+    flagged = TimeEntryLinkFactory(status=LinkStatus.ERROR)  # changed after it was sent
+    TimeEntry.objects.filter(pk=flagged.time_entry_id).update(
+        billing_status=TimeEntry.BillingStatus.SENT, changed_after_sending=True
+    )
+
+    with django_capture_on_commit_callbacks() as queued:
+        count = health.links_resync_errors(record_type=RecordType.TIME_ENTRY)
+
+    assert count == 3 and len(queued) == 1
+    batch = BillingBatch.objects.get()
+    claimed = set(batch.entries.values_list("pk", flat=True))
+    assert claimed == {link.time_entry_id for link in failed}
+    assert set(
+        Link.objects.filter(pk__in=[link.pk for link in failed]).values_list("status", flat=True)
+    ) == {LinkStatus.PENDING}
+    flagged.refresh_from_db()
+    assert flagged.status == LinkStatus.ERROR
 
 
 def test_resync_all_errors_costs_the_same_queries_at_3_and_30_errors(admin_client):

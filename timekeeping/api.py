@@ -1,23 +1,38 @@
 """Timekeepers and time entries in API v1 (read-only), and sending time for billing."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from config.exceptions import error_responses
-from config.permissions import CanSendTimeForBilling
+from config.permissions import CanSendTimeForBilling, UserHasPermission
 from sync.api import ReadViewSet, record_schema
 
 from .models import TimeEntry
-from .selectors import SENDABLE, time_entries_filtered, time_entry_list, timekeeper_list
+from .selectors import (
+    SENDABLE,
+    billing_batch_list,
+    time_entries_filtered,
+    time_entry_list,
+    timekeeper_list,
+)
 from .serializers import (
+    BillingBatchDetailSerializer,
+    BillingBatchOutputSerializer,
     SendForBillingInputSerializer,
-    SendForBillingOutputSerializer,
     TimeEntryFilterSerializer,
     TimeEntryOutputSerializer,
     TimekeeperOutputSerializer,
 )
-from .services import time_entries_send_for_billing
+from .services import OPEN, billing_batch_cancel, billing_batch_create, billing_batch_resend
+
+
+class Conflict(APIException):
+    status_code = 409
+    default_detail = "The request conflicts with the state of the resource."
+    default_code = "conflict"
 
 
 @record_schema("timekeepers", TimekeeperOutputSerializer)
@@ -38,11 +53,11 @@ class TimeEntryViewSet(ReadViewSet):
 
     @extend_schema(
         request=SendForBillingInputSerializer,
-        responses={200: SendForBillingOutputSerializer, **error_responses(400, 401, 403)},
-        description="Send time entries to LA for billing, in LA batches. Answers the batch "
-        "id and a result per entry: `sent`, `error` with the unmet prerequisite or LA's "
-        "reason, or `skipped` (already sent or queued). Needs "
-        "`timekeeping.send_time_for_billing`.",
+        responses={202: BillingBatchOutputSerializer, **error_responses(400, 401, 403)},
+        description="Send time entries to LA for billing. The entries are claimed for a "
+        "new billing batch and the request answers at once (202, with the batch's URL in "
+        "`url` and `Location`); the hub's tasks send the batch, and the batch's page "
+        "fills in with a result per entry. Needs `timekeeping.send_time_for_billing`.",
     )
     @action(
         detail=False,
@@ -57,16 +72,77 @@ class TimeEntryViewSet(ReadViewSet):
         ids = data.pop("ids", None)
         entries = time_entries_filtered(TimeEntry.objects.all(), **data)
         entries = entries.filter(pk__in=ids) if ids else entries.filter(billing_status__in=SENDABLE)
-        batch, results = time_entries_send_for_billing(
+        batch = billing_batch_create(
             entries=entries, user=request.user, filters=request_data.filters()
         )
-        return Response(
-            SendForBillingOutputSerializer(
-                {
-                    "batch": batch.pk,
-                    "sent": batch.sent_count,
-                    "errors": batch.error_count,
-                    "results": results,
-                }
-            ).data
+        body = BillingBatchOutputSerializer(batch, context={"request": request}).data
+        # The url is a DRF Hyperlink, a str subclass, which WSGI servers refuse in a
+        # header (found by benchmarks/soak.py): send it as a plain str.
+        location = str(body["url"])
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+
+class CanSeeBillingBatches(UserHasPermission):
+    """See billing batches: whoever may send time, or view batches."""
+
+    message = "You may not see billing batches."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and (
+                user.has_perm("timekeeping.send_time_for_billing")
+                or user.has_perm("timekeeping.view_billingbatch")
+            )
         )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: BillingBatchOutputSerializer(many=True)}),
+    retrieve=extend_schema(
+        responses={200: BillingBatchDetailSerializer, **error_responses(401, 403, 404)}
+    ),
+)
+@extend_schema(tags=["billing batches"])
+class BillingBatchViewSet(ReadViewSet):
+    """Sends for billing, newest first, each with a result per entry as its tasks fill
+    it in: `queued` (waiting to be sent or retried), `sent`, `error` or `skipped`."""
+
+    selector = staticmethod(billing_batch_list)
+    permission_classes = [CanSeeBillingBatches]
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return BillingBatchDetailSerializer
+        return BillingBatchOutputSerializer
+
+    @extend_schema(
+        request=None,
+        responses={202: BillingBatchOutputSerializer, **error_responses(401, 403, 404, 409)},
+        description="Try the batch's waiting entries again now. 409 when the batch is "
+        "finished or being sent this moment.",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[CanSendTimeForBilling])
+    def resend(self, request, pk=None):
+        batch = self.get_object()
+        if not billing_batch_resend(batch):
+            raise Conflict("This batch is finished or being sent right now.")
+        batch.refresh_from_db()
+        body = BillingBatchOutputSerializer(batch, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={200: BillingBatchOutputSerializer, **error_responses(401, 403, 404, 409)},
+        description="Put the batch's entries that are still waiting back to unsent and "
+        "close it. 409 when it is finished or being sent this moment.",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[CanSendTimeForBilling])
+    def cancel(self, request, pk=None):
+        batch = self.get_object()
+        if batch.status not in OPEN or not billing_batch_cancel(batch):
+            raise Conflict("This batch is finished or being sent right now.")
+        batch.refresh_from_db()
+        return Response(BillingBatchOutputSerializer(batch, context={"request": request}).data)

@@ -43,7 +43,22 @@ class Timekeeper(models.Model):
 
 
 class BillingBatch(models.Model):
-    """One "send for billing" request: who sent what, with which filters."""
+    """One "send for billing" request: a durable job that tasks carry out.
+
+    The request that makes it claims its entries (they turn `queued`, pointing at the
+    batch) and answers at once; tasks send them under a lease on the batch. A batch
+    whose lease lapsed (its worker died) or whose retry time came is taken up again by
+    the sweep, and LA's batch create dedupes on each entry's external id, so a retry
+    creates nothing twice. Every claimed entry ends sent, error with its reason, or
+    back to unsent (the batch cancelled).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to send"
+        SENDING = "sending", "Sending"
+        RETRYING = "retrying", "Waiting to retry"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -51,13 +66,28 @@ class BillingBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     filters = models.JSONField(default=dict, blank=True)
-    entry_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    entry_count = models.PositiveIntegerField(default=0, help_text="Entries it claimed.")
     sent_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Entries asked for but not claimed: [{entry, reason}] (sent or queued).",
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "billing batches"
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"Billing batch {self.created_at:%Y-%m-%d %H:%M} ({self.entry_count} entries)"

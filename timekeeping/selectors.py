@@ -5,7 +5,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from sync.selectors import records_filter_by_link
 
-from .models import TimeEntry, Timekeeper, round_hours, round_money
+from .models import BillingBatch, TimeEntry, Timekeeper, round_hours, round_money
 
 SENDABLE = [TimeEntry.BillingStatus.UNSENT, TimeEntry.BillingStatus.ERROR]
 
@@ -71,3 +71,7 @@ def time_entry_list(*, filters: dict | None = None) -> QuerySet[TimeEntry]:
         system=filters.get("system"),
         error_system=filters.get("error_system"),
     )
+
+
+def billing_batch_list(filters: dict | None = None) -> QuerySet[BillingBatch]:
+    return BillingBatch.objects.select_related("created_by").order_by("-created_at")

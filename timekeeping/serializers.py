@@ -1,11 +1,13 @@
 """Timekeepers and time entries as API v1 shows them, and the send-for-billing request."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from matters.models import Matter
 from sync.serializers import LinkedRecordFilterSerializer, LinkStateField
 
-from .models import TimeEntry, Timekeeper
+from .models import BillingBatch, TimeEntry, Timekeeper
+from .services import billing_batch_results
 
 
 class TimekeeperSummarySerializer(serializers.ModelSerializer):
@@ -68,7 +70,7 @@ class SendForBillingInputSerializer(serializers.Serializer):
     """Which entries to send: by id, or all unsent ones matching the filters (or both)."""
 
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         max_length=5000,
         help_text="Time entry ids. Without ids, every unsent entry matching the filters.",
@@ -107,13 +109,54 @@ class SendForBillingInputSerializer(serializers.Serializer):
 
 class EntryResultSerializer(serializers.Serializer):
     entry = serializers.IntegerField(source="entry_id")
-    status = serializers.ChoiceField(choices=["sent", "error", "skipped"])
+    status = serializers.ChoiceField(
+        choices=["sent", "error", "queued", "skipped"],
+        help_text="`queued`: waiting to be sent or retried (the message says why).",
+    )
     message = serializers.CharField()
     la_id = serializers.CharField(allow_null=True)
 
 
-class SendForBillingOutputSerializer(serializers.Serializer):
-    batch = serializers.UUIDField()
-    sent = serializers.IntegerField()
-    errors = serializers.IntegerField()
-    results = EntryResultSerializer(many=True)
+class SkippedEntrySerializer(serializers.Serializer):
+    entry = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class BillingBatchOutputSerializer(serializers.ModelSerializer):
+    """A send for billing: a job the hub's tasks carry out; it fills in as they do."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="billing-batch-detail")
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    skipped = SkippedEntrySerializer(many=True)
+
+    class Meta:
+        model = BillingBatch
+        fields = [
+            "id",
+            "url",
+            "status",
+            "created_at",
+            "created_by",
+            "filters",
+            "entry_count",
+            "sent_count",
+            "error_count",
+            "skipped",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class BillingBatchDetailSerializer(BillingBatchOutputSerializer):
+    results = serializers.SerializerMethodField()
+
+    class Meta(BillingBatchOutputSerializer.Meta):
+        fields = [*BillingBatchOutputSerializer.Meta.fields, "results"]
+        read_only_fields = fields
+
+    @extend_schema_field(EntryResultSerializer(many=True))
+    def get_results(self, batch):
+        return EntryResultSerializer(billing_batch_results(batch), many=True).data

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from sandbox.la import models as la
 from sandbox.la import services as la_services
@@ -20,10 +21,16 @@ from tests.sync.helpers import (
     send,
     sync_everything,
 )
-from timekeeping.models import TimeEntry
+from timekeeping.models import BillingBatch, TimeEntry
+from timekeeping.services import billing_batch_results, billing_batches_sweep
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
 Status = TimeEntry.BillingStatus
+
+
+def hub_entry_link_status(entry) -> str:
+    entry.link.refresh_from_db()
+    return entry.link.status
 
 
 def test_time_recorded_in_pm_reaches_the_hub_unsent_and_gray(firm):
@@ -64,9 +71,8 @@ def test_each_unmet_prerequisite_is_its_own_message(firm):
     renumbered = record_time(firm)
     sync_everything()
     hub_entry(unlinked_matter).matter.link.delete()
-    renumbered_matter = hub_entry(renumbered).matter
-    renumbered_matter.file_reference = "999999"
-    renumbered_matter.save()
+    # Changed in PM a moment ago; the hub has not heard of it yet: PM's value counts.
+    pm.Action.objects.filter(pk=renumbered.action_id).update(reference="999999")
 
     batch, results = send(
         hub_entry(unknown_timekeeper), hub_entry(unlinked_matter), hub_entry(renumbered)
@@ -78,7 +84,10 @@ def test_each_unmet_prerequisite_is_its_own_message(firm):
         in messages[hub_entry(unknown_timekeeper).pk]
     )
     assert messages[hub_entry(unlinked_matter).pk].startswith("matter not in LA")
-    assert "differs from LA's matter number" in messages[hub_entry(renumbered).pk]
+    assert (
+        "File Reference '999999' in PM differs from LA's matter number"
+        in messages[hub_entry(renumbered).pk]
+    )
     assert {r.status for r in results} == {Status.ERROR}
     assert batch.error_count == 3 and batch.sent_count == 0
     assert not la.TimeEntry.objects.exists()
@@ -182,14 +191,21 @@ def test_a_send_retried_after_a_lost_answer_leaves_one_entry_in_la(firm, faults)
     entries = [hub_entry_after_sync(firm, description=f"Entry {n}") for n in range(3)]
     faults("la", drop_rate=1.0, hang_seconds=0.0)
 
-    _, first = send(*entries)
+    batch, first = send(*entries)
     faults("la", drop_rate=0.0)
-    assert {r.status for r in first} == {Status.ERROR}
+    # A lost answer is a passing fault: the entries wait, light blue, for a retry.
+    assert {r.status for r in first} == {Status.QUEUED}
+    assert all("it will be tried again" in r.message for r in first)
+    assert batch.status == BillingBatch.Status.RETRYING and batch.next_attempt_at
+    assert {hub_entry_link_status(e) for e in entries} == {LinkStatus.PENDING}
     assert la.TimeEntry.objects.count() == 3  # committed, but the answer was lost
 
-    _, second = send(*entries)
+    BillingBatch.objects.filter(pk=batch.pk).update(next_attempt_at=timezone.now())
+    assert billing_batches_sweep() == 1  # the batch's task runs at once in tests
 
-    assert {r.status for r in second} == {Status.SENT}
+    batch.refresh_from_db()
+    assert (batch.status, batch.sent_count) == (BillingBatch.Status.DONE, 3)
+    assert {r.status for r in billing_batch_results(batch)} == {Status.SENT}
     assert la.TimeEntry.objects.count() == 3
     assert not la.TimeEntry.objects.values("external_id").annotate(n=Count("pk")).filter(n__gt=1)
 
@@ -204,7 +220,7 @@ def test_two_sends_at_once_claim_each_entry_once(firm):
     assert not la.TimeEntry.objects.exists()
 
 
-def test_confirming_in_the_admin_sends_and_shows_a_result_per_entry(firm, admin_client):
+def test_confirming_in_the_admin_queues_a_batch_whose_page_shows_each_entry(firm, admin_client):
     from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
     from django.urls import reverse
 
@@ -217,11 +233,18 @@ def test_confirming_in_the_admin_sends_and_shows_a_result_per_entry(firm, admin_
             ACTION_CHECKBOX_NAME: [e.pk for e in entries],
             "confirm": "1",
         },
+        follow=True,
     )
 
-    assert response.status_code == 200
-    assert response.context["batch"].sent_count == 2
-    assert "Sent to LA for billing." in response.content.decode()
+    batch = BillingBatch.objects.get()
+    assert response.redirect_chain == [
+        (reverse("admin:timekeeping_billingbatch_change", args=[batch.pk]), 302)
+    ]
+    body = response.content.decode()
+    assert "entries queued for billing" in body
+    # The batch's task ran as the request committed (tasks run inline in tests).
+    assert batch.sent_count == 2
+    assert body.count("Sent to LA for billing.") == 2
     assert la.TimeEntry.objects.count() == 2
 
 
