@@ -123,7 +123,7 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
         self.databases: list[str] = []
-        self.qcluster_helpers: set[int] = set()
+        self.qcluster_helpers: dict[str, set[int]] = {}
         if postgres:
             hub = f"bench_{name}_{os.getpid()}"
             self.databases = [hub, f"{hub}_sandbox"]
@@ -277,41 +277,43 @@ class Stack:
         # authorization-code flow, consenting as the sandbox's first user.
         self.manage("pm_connect_sandbox")
 
-    def qcluster_start(self) -> subprocess.Popen:
-        """Start `manage.py qcluster` and wait for its workers, monitor and pusher."""
-        process = self.start("qcluster", [PYTHON, "manage.py", "qcluster"])
+    def qcluster_start(self, name: str = "qcluster") -> subprocess.Popen:
+        """Start `manage.py qcluster` (as `name`: several clusters may run) and wait for
+        its workers, monitor and pusher."""
+        process = self.start(name, [PYTHON, "manage.py", "qcluster"])
         spawned = wait_for(
-            lambda: len(found := self._qcluster_children()) >= self.workers + 2 and found,
+            lambda: len(found := self._qcluster_children(name)) >= self.workers + 2 and found,
             "the qcluster workers",
             60,
         )
         # django_q.cluster spawns the workers first, then the monitor and the pusher;
         # a worker started later to replace a dead one is told apart by not being those.
-        self.qcluster_helpers = set(spawned[self.workers : self.workers + 2])
+        self.qcluster_helpers[name] = set(spawned[self.workers : self.workers + 2])
         return process
 
-    def _qcluster_children(self) -> list[int]:
-        process = self.processes.get("qcluster")
+    def _qcluster_children(self, name: str = "qcluster") -> list[int]:
+        process = self.processes.get(name)
         if process is None or process.poll() is not None:
             return []
         sentinels = children(process.pid)
         return children(sentinels[0]) if sentinels else []
 
-    def qcluster_workers(self) -> list[int]:
-        return [pid for pid in self._qcluster_children() if pid not in self.qcluster_helpers]
+    def qcluster_workers(self, name: str = "qcluster") -> list[int]:
+        helpers = self.qcluster_helpers.get(name, set())
+        return [pid for pid in self._qcluster_children(name) if pid not in helpers]
 
-    def qcluster_kill_worker(self) -> int | None:
+    def qcluster_kill_worker(self, name: str = "qcluster") -> int | None:
         """SIGKILL one worker mid-task; the sentinel notices and starts another."""
-        workers = self.qcluster_workers()
+        workers = self.qcluster_workers(name)
         if not workers:
             return None
         with contextlib.suppress(ProcessLookupError):
             os.kill(workers[0], signal.SIGKILL)
         return workers[0]
 
-    def qcluster_kill(self) -> list[int]:
+    def qcluster_kill(self, name: str = "qcluster") -> list[int]:
         """SIGKILL the whole cluster, as a machine losing power would."""
-        process = self.processes.pop("qcluster", None)
+        process = self.processes.pop(name, None)
         if process is None:
             return []
         pids = [process.pid, *descendants(process.pid)]
@@ -320,6 +322,16 @@ class Stack:
                 os.kill(pid, signal.SIGKILL)
         process.wait(timeout=10)
         return pids
+
+    def server_kill(self) -> None:
+        """SIGKILL the web server mid-request, as a crash or a hard restart would."""
+        process = self.processes.pop("server", None)
+        if process is None:
+            return
+        for pid in [process.pid, *descendants(process.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name, None)

@@ -9,12 +9,16 @@ convergence check.
    retry sweep every `--sweep-every` seconds are queued as tasks, people keep editing
    contacts in both systems, and half-way through time is sent for billing.
 3. Mid-run, SIGKILL one qcluster worker (its sentinel starts another), and later SIGKILL
-   the whole cluster and start a new one.
+   a whole cluster while it holds tasks and start a new one (`--clusters` run side by
+   side). The half-way send for billing goes through the web server's API, and the web
+   server is SIGKILLed while that request is in flight, then started again.
 4. Turn the faults off and let the hub settle (bounded by `--settle`); send again the
    time that failed, as an admin would.
 5. Check convergence: no duplicate in either system, nothing missing, every mapped
    field equal in the hub, PM and LA, and exactly the planted clashes red with LA's
-   message (plus their matters and those matters' time, which can't go to LA).
+   message (plus their matters and those matters' time, which can't go to LA); every
+   time entry in LA exactly once or red with that reason, none left queued, none gray
+   that LA holds; no task failed; the links settled within two minutes of the faults.
 
 A task killed mid-sync leaves its link leased; the lease (sync/links.py, 300 s) must
 expire before another worker takes the link, so settling after a kill takes minutes.
@@ -41,6 +45,7 @@ FAULTS = {
 }
 NO_FAULTS = {"error_rate": 0.0, "rate_limit_rate": 0.0, "hang_rate": 0.0, "drop_rate": 0.0}
 HTTP_TIMEOUT = 2.0  # shorter than hang_seconds, so a hang is a timeout to the hub
+SETTLE_LIMIT = 120  # seconds after the faults stop by which every link has settled
 
 
 def faults_set(seed: int, **fields) -> None:
@@ -120,11 +125,13 @@ def settled() -> bool:
     few seconds would never let it be empty for long.)"""
     from sandbox.pm import models as pm
     from sync.models import Link, LinkStatus, WebhookReceipt
-    from timekeeping.models import TimeEntry
+    from timekeeping.models import BillingBatch, TimeEntry
+    from timekeeping.services import OPEN
 
     return (
         not Link.objects.filter(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN]).exists()
-        and not WebhookReceipt.objects.filter(processed_at__isnull=True, error="").exists()
+        and not WebhookReceipt.objects.filter(processed_at__isnull=True).exists()
+        and not BillingBatch.objects.filter(status__in=OPEN).exists()
         and TimeEntry.objects.count() == pm.TimeEntry.objects.count()
         and Link.objects.filter(record_type="contact", pm_id__isnull=False).count()
         >= pm.Participant.objects.filter(user__isnull=True).count()
@@ -152,6 +159,40 @@ def waiting() -> str:
         for row in rows
     ]
     return f"queue {get_broker().queue_size()}; waiting: " + (", ".join(parts) or "nothing")
+
+
+ADMIN = ("soak-admin", "soak-Admin-password-1")
+
+
+def send_time_over_http(base: str, posting: threading.Event) -> dict:
+    """An admin's send for billing through the API, as a session: log in, then POST;
+    `posting` is set just before the POST goes out."""
+    import requests
+
+    session = requests.Session()
+    try:
+        login = session.get(f"{base}/admin/login/", timeout=30)
+        token = login.cookies.get("csrftoken") or session.cookies.get("csrftoken")
+        session.post(
+            f"{base}/admin/login/",
+            data={"username": ADMIN[0], "password": ADMIN[1], "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{base}/admin/login/"},
+            timeout=30,
+        )
+    except requests.RequestException as error:
+        posting.set()
+        return {"request": f"login failed: {type(error).__name__}"}
+    posting.set()
+    try:
+        answer = session.post(
+            f"{base}/api/v1/time-entries/send-for-billing/",
+            json={"date_from": "2000-01-01"},
+            headers={"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": base},
+            timeout=60,
+        )
+    except requests.RequestException as error:
+        return {"request": f"cut off: {type(error).__name__}"}
+    return {"request": answer.status_code}
 
 
 def send_time(statuses: list[str]) -> dict:
@@ -287,6 +328,25 @@ def convergence_check(seeded: dict, planted: set[int], red_matters: set[int]):
         Link.objects.filter(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN]).count(),
         0,
     )
+    # Billing: nothing left claimed, nothing in LA that the hub shows as not sent.
+    from timekeeping.models import BillingBatch
+    from timekeeping.services import OPEN
+
+    expect(
+        "time entries queued",
+        TimeEntry.objects.filter(billing_status=TimeEntry.BillingStatus.QUEUED).count(),
+        0,
+    )
+    expect("billing batches open", BillingBatch.objects.filter(status__in=OPEN).count(), 0)
+    in_la = set(la.TimeEntry.objects.values_list("external_id", flat=True))
+    not_sent = Link.objects.filter(
+        record_type=RecordType.TIME_ENTRY,
+        time_entry__billing_status__in=[
+            TimeEntry.BillingStatus.UNSENT,
+            TimeEntry.BillingStatus.ERROR,
+        ],
+    ).values_list("pm_id", flat=True)
+    expect("time entries in LA the hub shows as not sent", len(in_la & set(not_sent)), 0)
 
     # Every mapped field equal in the hub, PM and LA (read through the APIs).
     firm_people = set(
@@ -411,6 +471,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-every", type=float, default=5)
     parser.add_argument("--edits-per-second", type=float, default=1.0)
     parser.add_argument("--redis", action="store_true", help="use the Redis broker")
+    parser.add_argument("--clusters", type=int, default=1, help="qcluster processes side by side")
+    parser.add_argument(
+        "--no-web-restart",
+        dest="web_restart",
+        action="store_false",
+        help="do not kill the web server during the send for billing",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     common_arguments(parser)
     options = parser.parse_args(argv)
@@ -440,15 +507,19 @@ def main(argv: list[str] | None = None) -> int:
         planted, red_matters = planted_records(seeded["clashing_references"])
         people = People(options.seed, planted)
 
+        from django.contrib.auth import get_user_model
         from django.db import connection
 
         from sync.services.subscriptions import la_webhooks_ensure, pm_resthooks_ensure
         from timekeeping.models import TimeEntry
 
+        get_user_model().objects.create_superuser(ADMIN[0], "admin@soak.test", ADMIN[1])
         pm_resthooks_ensure()
         la_webhooks_ensure()
         faults_set(options.seed, **FAULTS)
-        stack.qcluster_start()
+        clusters = [f"qcluster{n}" if n else "qcluster" for n in range(options.clusters)]
+        for name in clusters:
+            stack.qcluster_start(name)
         print(
             f"Seeded PM with {seeded['contacts']} contacts ({len(planted)} clashing), "
             f"{seeded['matters']} matters, {seeded['time_entries']} time entries; LA with "
@@ -465,8 +536,10 @@ def main(argv: list[str] | None = None) -> int:
 
         due = {"poll": 0.0, "sweep": 0.0, "edit": 5.0}
         sender: list[dict] = []
+        server_log = ""
+        posting = threading.Event()
         send_thread = threading.Thread(
-            target=lambda: sender.append(send_time([TimeEntry.BillingStatus.UNSENT]))
+            target=lambda: sender.append(send_time_over_http(stack.base, posting))
         )
         killed_worker = killed_cluster = False
         while (now := time.monotonic() - started) < options.duration:
@@ -485,18 +558,31 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"SIGKILL qcluster worker {pid}")
             if options.cluster_kill_at and not killed_cluster and now >= options.cluster_kill_at:
                 killed_cluster = True
-                pids = stack.qcluster_kill()
-                log(f"SIGKILL the whole qcluster ({len(pids)} processes); starting a new one")
-                stack.qcluster_start()
+                pids = stack.qcluster_kill(clusters[-1])
+                log(f"SIGKILL a whole qcluster ({len(pids)} processes); starting a new one")
+                stack.qcluster_start(clusters[-1])
             if not send_thread.is_alive() and not sender and now >= options.duration / 2:
-                log("sending all unsent time for billing (under faults)")
+                log("sending all unsent time for billing through the API (under faults)")
                 send_thread.start()
+                if options.web_restart:
+                    posting.wait(timeout=60)
+                    time.sleep(0.05)  # the request is in flight
+                    server_log = stack.log_tail("server", 3000)
+                    stack.server_kill()
+                    log("SIGKILL the web server mid-request; starting it again")
+                    stack.serve()
             time.sleep(0.05)
         faults_set(options.seed, **NO_FAULTS)
         log("faults off; settling")
         if send_thread.is_alive() or sender:
             send_thread.join()
         log(f"billing send under faults: {sender[0] if sender else 'not run'}")
+        if (
+            sender
+            and sender[0].get("request") not in (202, None)
+            and "cut" not in str(sender[0].get("request"))
+        ):
+            print(server_log, flush=True)
 
         deadline = started + options.duration + options.settle
         due = {"poll": now, "sweep": now}
@@ -519,7 +605,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 calm_since = None
             time.sleep(1)
-        settle_seconds = time.monotonic() - started - options.duration
+        # When it settled: the calm it waited out after settling is not settling.
+        settle_seconds = (calm_since or time.monotonic()) - started - options.duration
         log("settled" if calm_since else "settle deadline reached")
         resend = send_time([TimeEntry.BillingStatus.UNSENT, TimeEntry.BillingStatus.ERROR])
         log(f"sent again the time not yet in LA: {resend}")
@@ -527,6 +614,10 @@ def main(argv: list[str] | None = None) -> int:
         counts, problems = convergence_check(seeded, planted, red_matters)
         log("convergence checked")
         tasks = task_counts()
+        if tasks["tasks failed (raised)"]:
+            problems.append(f"{tasks['tasks failed (raised)']} tasks failed (raised)")
+        if settle_seconds > SETTLE_LIMIT:
+            problems.append(f"settled {settle_seconds:.0f} s after the faults, over {SETTLE_LIMIT}")
         worker_log = stack.log_tail("qcluster", 2000)
 
     print_table(["check", "count"], [[k, v] for k, v in counts.items()], title="Convergence")

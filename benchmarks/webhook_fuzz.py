@@ -28,7 +28,8 @@ LA_HEADER = "X-LA-Signature"
 KNOWN = {"pm": "ParticipantUpdated", "la": "contact.updated"}
 GOOD = {
     "pm": {"data": {"type": "participants", "id": "1", "attributes": {}}},
-    "la": {"id": "e1", "event": "contact.updated", "occurred_at": "2026-01-01T00:00:00Z",
+    "la": {"id": "e1", "event": "contact.updated",
+           "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
            "data": {"id": 1}},
 }  # fmt: skip
 SIGN = object()  # authentic: LA's body signed with the right secret, PM's right URL secret

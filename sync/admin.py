@@ -6,13 +6,16 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+
+from config.admin_access import ReadOnlyAdmin
 
 from . import health
 from .connectors.actionstep.oauth import SCOPES
@@ -196,7 +199,10 @@ class LinkedRecordAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if not has_resync_permission(request):
             raise PermissionDenied
-        record = get_object_or_404(self.get_queryset(request), pk=object_id)
+        # get_object answers None for an id that is not one (not a number): a 404.
+        record = self.get_object(request, unquote(object_id))
+        if record is None:
+            raise Http404(f"No {self.opts.verbose_name} with that id.")
         record_resync(record)
         self.message_user(request, f"Resync of “{record}” queued.", messages.SUCCESS)
         return redirect(
@@ -308,9 +314,17 @@ class SyncEventInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("sync.view_syncevent")
+
 
 @admin.register(Link)
-class LinkAdmin(admin.ModelAdmin):
+class LinkAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Read-only for everyone (config/admin_access.py): a link's PM and LA ids are the
+    hub's only record of which records are twins, and deleting one would make the next
+    sync create them again."""
+
+    view_permission = "sync.view_link"
     list_display = [
         "__str__",
         "record",
@@ -357,9 +371,6 @@ class LinkAdmin(admin.ModelAdmin):
     @admin.display(description="Record")
     def record(self, obj):
         return obj.record
-
-    def has_add_permission(self, request):
-        return False
 
     def get_urls(self):
         return [
@@ -427,7 +438,7 @@ class LinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncEvent)
-class SyncEventAdmin(admin.ModelAdmin):
+class SyncEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = [
         "occurred_at",
         "link",
@@ -442,14 +453,7 @@ class SyncEventAdmin(admin.ModelAdmin):
     search_fields = ["message", "action", "link__pm_id", "link__la_id"]
     date_hierarchy = "occurred_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    view_permission = "sync.view_syncevent"
 
 
 @admin.register(PmConnection)

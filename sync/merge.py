@@ -37,14 +37,16 @@ def merge(
     """The value every side should hold for each shared field.
 
     A side "changed" a field when its value differs from that side's snapshot of the
-    last sync; a side with no snapshot counts as changed wherever it has the field. The
+    last sync. A side with no snapshot yet (its record was made by a sync that did not
+    finish) is compared with the hub instead: it holds what the hub sent it, so it
+    changed only where it differs from the hub — never a conflict it did not cause. The
     hub's own base is the PM snapshot where it has the field, else the LA snapshot
     (after a successful sync they agree; after a half-finished one, the side that did
     take the write is the one that matches the hub), skipping a system where the field
     is create-only. Unchanged fields keep the hub's value, so a side that missed the
     last write gets it now.
     """
-    sides = {PM: (pm, pm_base or {}), LA: (la, la_base or {})}
+    sides = {PM: (pm, pm_base), LA: (la, la_base)}
     result = MergeResult(values={})
     for shared in fields:
         name = shared.name
@@ -57,7 +59,8 @@ def merge(
                 continue
             if system in shared.create_only_in:
                 continue
-            if current[name] != base.get(name, MISSING):
+            before = base.get(name, MISSING) if base is not None else hub.get(name, MISSING)
+            if current[name] != before:
                 proposals[system] = current[name]
         distinct = {repr(value) for value in proposals.values()}
         if not proposals:

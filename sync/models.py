@@ -207,6 +207,9 @@ class WebhookReceipt(models.Model):
     error = models.TextField(blank=True)
     # A digest of the delivery: the same delivery sent twice is stored once.
     dedupe_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Records a fault kept out are read again: how often so far, and when next.
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]

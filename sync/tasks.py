@@ -1,6 +1,7 @@
 """django-q2 tasks: thin wrappers that take ids and call services (ARCHITECTURE §4 rule 7)."""
 
 from matters.services import matter_balances_refresh_all
+from timekeeping.services import billing_batches_sweep
 
 from . import services
 from .services import changes, subscriptions, time_entries
@@ -19,8 +20,12 @@ def poll_task() -> dict:
     return subscriptions.poll_pass()
 
 
-def sweep_task() -> int:
-    return changes.links_sweep()
+def sweep_task() -> dict:
+    return {
+        "links": changes.links_sweep(),
+        "webhook receipts": changes.webhook_receipts_sweep(),
+        "billing batches": billing_batches_sweep(),
+    }
 
 
 def balances_refresh_task() -> int:

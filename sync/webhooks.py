@@ -9,7 +9,10 @@ Actionstep delete a stale hook — and stores nothing. The body is the record, a
 `MAX_IDS`, and they are read again from PM by the task: the body itself is never acted on.
 
 **LA webhooks** (`POST /webhooks/la/`, our own contract): an HMAC-SHA256 signature of the
-raw body in `X-LA-Signature` ("sha256=<hex>"); missing → 401, wrong → 403.
+raw body in `X-LA-Signature` ("sha256=<hex>"); missing → 401, wrong → 403. A replay is
+refused: each event's `id` is taken once (a second delivery answers 200 and does
+nothing), and an event whose signed `occurred_at` is more than `LA_WEBHOOK_MAX_AGE`
+from now is refused (LA sends at once and never retries; polling catches the rest).
 
 Both: bodies over MAX_REQUEST_BODY_BYTES answer 413; bodies that are not JSON objects,
 unknown events and records not named the way the system names them answer 400; the same
@@ -24,10 +27,13 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
@@ -41,6 +47,8 @@ PM_RECEIVER_PATH = "/webhooks/pm/"
 LA_SIGNATURE_HEADER = "X-LA-Signature"
 # Ids taken from one delivery; a record beyond them is still found by polling.
 MAX_IDS = 100
+# How far an LA event's time may be from ours (LA sends at once and never retries).
+LA_WEBHOOK_MAX_AGE = timedelta(minutes=5)
 
 
 def la_signature_for(body: bytes) -> str:
@@ -113,8 +121,12 @@ def pm_delivery_ids(resource: str, payload: dict) -> list[str] | None:
     return list(dict.fromkeys(ids)) or None
 
 
-def _store(system: str, event: str, payload: dict, body: bytes) -> JsonResponse:
-    key = hashlib.sha256(f"{system}:{event}:".encode() + body).hexdigest()
+def _store(
+    system: str, event: str, payload: dict, body: bytes, *, key_of: bytes = b""
+) -> JsonResponse:
+    """Store the receipt and queue its task; the same delivery (by `key_of`, else the
+    whole body) is stored once."""
+    key = hashlib.sha256(f"{system}:{event}:".encode() + (key_of or body)).hexdigest()
     try:
         with transaction.atomic():
             receipt = WebhookReceipt.objects.create(
@@ -159,7 +171,17 @@ def pm_resthook(request, event: str, secret: str):
 
 
 def la_payload_problem(event: str, payload: dict) -> tuple[str, str] | None:
-    """(field, message) when a known LA event does not name its records as LA does."""
+    """(field, message) when a known LA event does not name its records as LA does, or
+    is not a fresh event with an id."""
+    event_id = payload.get("id")
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 100:
+        return "id", "id must be the event's id (a string)."
+    occurred = payload.get("occurred_at")
+    moment = parse_datetime(occurred) if isinstance(occurred, str) else None
+    if moment is None or timezone.is_naive(moment):
+        return "occurred_at", "occurred_at must be an ISO 8601 time with its offset."
+    if abs(timezone.now() - moment) > LA_WEBHOOK_MAX_AGE:
+        return "occurred_at", "The event is too old (or too far ahead): a replay is refused."
     data = payload.get("data")
     if not isinstance(data, dict):
         return "data", "data must be an object naming the records."
@@ -202,4 +224,5 @@ def la_webhook(request):
     problem = la_payload_problem(event, payload)
     if problem:
         return error(400, "invalid_body", problem[1], field=problem[0])
-    return _store(System.LA, event, _la_validated(event, payload["data"]), body)
+    key = payload["id"].encode()
+    return _store(System.LA, event, _la_validated(event, payload["data"]), body, key_of=key)

@@ -13,13 +13,17 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.tasks import async_task
 
 from matters.services import matter_balances_refresh_for_files
 from sync.connectors import la_client, pm_client
-from sync.connectors.base import ConnectorError
-from sync.models import Link, LinkStatus, PollCursor, System, WebhookReceipt
+from sync.connectors.base import ConnectorError, ErrorKind
+from sync.links import backoff_seconds
+from sync.models import Link, LinkStatus, PollCursor, RecordType, System, WebhookReceipt
 
 from . import (
     contacts,
@@ -39,7 +43,12 @@ logger = logging.getLogger(__name__)
 
 POLL_OVERLAP = timedelta(minutes=2)
 INGEST_PAGE_SIZE = 200
-PENDING_TOO_LONG = timedelta(minutes=10)
+# A link queued this long ago whose task has not run lost it (a killed cluster): the
+# sweep, every minute, queues it again — unless the broker holds a backlog, in which
+# case it is waiting its turn, not lost.
+PENDING_TOO_LONG = timedelta(seconds=90)
+# A delivery whose records could not be read is tried this many times.
+RECEIPT_ATTEMPTS = 6
 # Links queued by one sweep at most; the rest wait a minute for the next. After "resync
 # all errors" on tens of thousands of links this spreads the work instead of flooding
 # the queue at once.
@@ -114,45 +123,130 @@ def contacts_seen(system: str, raws: list[dict], *, firm_people: set[str]) -> No
 
 
 def webhook_receipt_process(*, receipt_id: int) -> None:
-    """Read back the records a webhook announced and queue what changed."""
+    """Read back the records a webhook announced and queue what changed.
+
+    A record that can't be read now (a fault of PM or LA) never fails the task: the rest
+    of the delivery is taken in, the receipt waits for a retry with backoff, and a link
+    the hub already has for that record turns pending (its own sync reads the record
+    again). After RECEIPT_ATTEMPTS the receipt is closed: polling reads the same records.
+    """
     receipt = WebhookReceipt.objects.get(pk=receipt_id)
     if receipt.processed_at:
         return
     payload = receipt.payload
-    try:
-        if receipt.system == System.PM and receipt.event in PM_EVENTS:
-            pm_records_reread(receipt.event, [str(i) for i in payload.get("ids", [])])
-        elif receipt.system == System.LA and receipt.event in LA_CONTACT_EVENTS:
-            la_contact_seen(la_client().contact_get(str(payload["data"]["id"])))
-        elif receipt.system == System.LA and receipt.event == "time_entry.updated":
-            time_entries.la_time_entries_refresh(la_ids=[str(payload["data"]["id"])])
-        elif receipt.system == System.LA and receipt.event == "time_entries.billed":
-            data = payload["data"]
-            time_entries.la_time_entries_refresh(la_ids=[str(i) for i in data["time_entries"]])
-            matter_balances_refresh_for_files(la_file_ids=[str(data["file"])])
-    except ConnectorError as error:
-        # Polling reads the same records again; keep the reason for the health page.
-        WebhookReceipt.objects.filter(pk=receipt_id).update(error=error.message)
-        raise
-    WebhookReceipt.objects.filter(pk=receipt_id).update(processed_at=timezone.now(), error="")
+    failures: list[tuple[str, ConnectorError]] = []
+    if receipt.system == System.PM and receipt.event in PM_EVENTS:
+        failures = pm_records_reread(receipt.event, [str(i) for i in payload.get("ids", [])])
+    elif receipt.system == System.LA and receipt.event in LA_CONTACT_EVENTS:
+        failures = _each(
+            [str(payload["data"]["id"])],
+            lambda la_id: la_contact_seen(la_client().contact_get(la_id)),
+        )
+    elif receipt.system == System.LA and receipt.event == "time_entry.updated":
+        failures = _each(
+            [str(payload["data"]["id"])],
+            lambda la_id: time_entries.la_time_entries_refresh(la_ids=[la_id]),
+        )
+    elif receipt.system == System.LA and receipt.event == "time_entries.billed":
+        data = payload["data"]
+        failures = _each(
+            [str(i) for i in data["time_entries"]],
+            lambda la_id: time_entries.la_time_entries_refresh(la_ids=[la_id]),
+        )
+        failures += _each(
+            [str(data["file"])],
+            lambda la_id: matter_balances_refresh_for_files(la_file_ids=[la_id]),
+        )
+    if failures:
+        _receipt_retry(receipt, failures)
+    else:
+        WebhookReceipt.objects.filter(pk=receipt_id).update(
+            processed_at=timezone.now(), error="", next_attempt_at=None
+        )
 
 
-def pm_records_reread(event: str, ids: list[str]) -> None:
-    """Read again the PM records a resthook named and take in what changed. The delivery's
-    body is never trusted: PM's own answer to a GET is (ARCHITECTURE §5)."""
+def _each(ids: list[str], take) -> list[tuple[str, ConnectorError]]:
+    """Take each record in turn; answers those a fault of PM or LA kept out."""
+    failures = []
+    for record_id in ids:
+        try:
+            take(record_id)
+        except ConnectorError as error:
+            failures.append((record_id, error))
+            if error.kind == ErrorKind.CONNECTION:
+                break  # the connection needs a person: the rest would fail the same way
+    return failures
+
+
+def _receipt_retry(receipt: WebhookReceipt, failures: list[tuple[str, ConnectorError]]) -> None:
+    now = timezone.now()
+    attempts = receipt.attempts + 1
+    first = failures[0][1]
+    reason = f"{len(failures)} record(s) could not be read: {first.message}"
+    if attempts >= RECEIPT_ATTEMPTS:
+        WebhookReceipt.objects.filter(pk=receipt.pk).update(
+            attempts=attempts,
+            processed_at=now,
+            next_attempt_at=None,
+            error=f"Gave up after {attempts} attempts ({reason}); polling reads them again.",
+        )
+        return
+    retry_at = now + timedelta(seconds=backoff_seconds(attempts, first.retry_after))
+    WebhookReceipt.objects.filter(pk=receipt.pk).update(
+        attempts=attempts, next_attempt_at=retry_at, error=reason
+    )
+    system_id = "pm_id" if receipt.system == System.PM else "la_id"
+    ids = [record_id.split("--")[0] for record_id, _ in failures]
+    Link.objects.filter(**{f"{system_id}__in": ids}).exclude(
+        record_type=RecordType.TIME_ENTRY
+    ).exclude(status=LinkStatus.ERROR).update(
+        status=LinkStatus.PENDING,
+        message=f"Changed in {receipt.system.upper()}; it could not be read yet, retrying.",
+        next_retry_at=retry_at,
+    )
+
+
+def webhook_receipts_sweep() -> int:
+    """Queue again receipts whose retry time came, and receipts a task never took (lost
+    with a killed cluster); answers how many."""
+    now = timezone.now()
+    due = WebhookReceipt.objects.filter(processed_at__isnull=True).filter(
+        Q(next_attempt_at__lte=now)
+        | Q(next_attempt_at__isnull=True, received_at__lt=now - PENDING_TOO_LONG)
+    )
+    count = 0
+    for receipt_id in due.values_list("pk", flat=True)[:SWEEP_BATCH]:
+        WebhookReceipt.objects.filter(pk=receipt_id).update(next_attempt_at=now + PENDING_TOO_LONG)
+        transaction.on_commit(
+            lambda receipt_id=receipt_id: async_task("sync.tasks.webhook_receipt_task", receipt_id)
+        )
+        count += 1
+    return count
+
+
+def pm_records_reread(event: str, ids: list[str]) -> list[tuple[str, ConnectorError]]:
+    """Read again the PM records a resthook named and take in what changed; answers the
+    records a fault kept out. The delivery's body is never trusted: PM's own answer to a
+    GET is (ARCHITECTURE §5)."""
     resource = PM_EVENTS[event]
     if resource == "actionparticipants":
         resource, ids = "actions", list(dict.fromkeys(i.split("--")[0] for i in ids))
+    firm_people: set[str] = set()
     if resource == "participants":
-        firm_people = (
-            timekeepers_refresh() if event == "ParticipantCreated" else pm_user_participants()
-        )
-    else:
-        firm_people = set()
-    for record_id in ids:
+        if event != "ParticipantCreated":
+            firm_people = pm_user_participants()
+        else:
+            try:
+                firm_people = timekeepers_refresh()
+            except ConnectorError as error:
+                return [(record_id, error) for record_id in ids]
+
+    def take(record_id: str) -> None:
         raw = pm_client().get(resource, record_id)
         if raw:
             pm_record_seen(resource, raw, firm_people=firm_people)
+
+    return _each(ids, take)
 
 
 def webhook_receipt_handle(*, receipt_id: int) -> None:
@@ -165,6 +259,8 @@ def webhook_receipt_handle(*, receipt_id: int) -> None:
         with links_collected() as changed:
             webhook_receipt_process(receipt_id=receipt_id)
     except Exception:
+        # A fault of PM or LA never gets here (the receipt retries); a bug does, and
+        # what was taken in before it still gets synced.
         for link_id in dict.fromkeys(changed):
             link_task_queue(link_id)
         raise
@@ -286,9 +382,9 @@ def poll_all() -> dict[str, int]:
 def links_resume() -> int:
     """Make every link that waited (pending or unknown) due now; the sweep queues them
     SWEEP_BATCH at a time. Answers how many the first sweep queued."""
-    Link.objects.filter(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN]).update(
-        next_retry_at=timezone.now()
-    )
+    Link.objects.filter(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN]).exclude(
+        record_type=RecordType.TIME_ENTRY
+    ).update(next_retry_at=timezone.now())
     return links_sweep()
 
 
@@ -299,17 +395,29 @@ def webhook_receipts_prune() -> int:
     return deleted
 
 
+def broker_backlog() -> int:
+    """How many tasks wait in the broker (0 when it can't say)."""
+    try:
+        return get_broker().queue_size() or 0
+    except Exception:  # a broker that can't answer has no backlog we could wait for
+        return 0
+
+
 def links_sweep() -> int:
     """Re-queue links whose retry time has come, or that sat pending too long; links a
     dead worker left dirty; and matters that waited for a client now synced."""
     now = timezone.now()
+    # A backlog means the cluster is working through it: its links wait their turn.
+    lost = Q(
+        status=LinkStatus.PENDING,
+        next_retry_at__isnull=True,
+        status_changed_at__lt=now - PENDING_TOO_LONG,
+    )
+    if broker_backlog() > SWEEP_BATCH:
+        lost = Q(pk__in=[])
     due = Link.objects.filter(
         Q(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN], next_retry_at__lte=now)
-        | Q(
-            status=LinkStatus.PENDING,
-            next_retry_at__isnull=True,
-            status_changed_at__lt=now - PENDING_TOO_LONG,
-        )
+        | lost
         # A change arrived while another worker held the link, and that worker died
         # (or gave up) before running again: no task will come for it.
         | Q(dirty=True)
@@ -320,6 +428,9 @@ def links_sweep() -> int:
             matter__client__link__status=LinkStatus.SYNCED,
         )
     ).filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+    # A time entry is not synced by the engine: it is sent for billing in batches, whose
+    # own sweep takes up what waits (timekeeping.services.billing_batches_sweep).
+    due = due.exclude(record_type=RecordType.TIME_ENTRY)
     if not pm_connected():
         return 0  # links wait, as they are, for the connection (links_resume)
     count = 0

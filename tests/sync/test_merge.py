@@ -216,6 +216,22 @@ class TestMissingSnapshotsAndFields:
         assert result.values == {"first_name": "Jane"}
         assert result.conflicts == []
 
+    def test_a_side_with_no_snapshot_holding_the_hubs_value_caused_no_conflict(self):
+        """Found by the soak: an LA record made by a first sync that did not finish has
+        no snapshot; PM's edit of a field LA never touched is no conflict."""
+        result = merge(
+            FIRST_NAME,
+            hub={"first_name": "Jane"},
+            pm={"first_name": "Janet"},
+            la={"first_name": "Jane"},
+            pm_base={"first_name": "Jane"},
+            la_base=None,
+        )
+
+        assert result.values == {"first_name": "Janet"}
+        assert result.changed_on == {"first_name": [PM]}
+        assert result.conflicts == []
+
     def test_with_no_snapshot_at_all_the_hub_wins_a_disagreement_and_it_is_recorded(self):
         result = merge(
             FIRST_NAME,

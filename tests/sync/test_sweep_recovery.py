@@ -73,3 +73,26 @@ def test_nothing_is_queued_while_pm_is_not_connected(pm_connection_up):
     assert swept() == []
     link.refresh_from_db()
     assert link.status == LinkStatus.PENDING
+
+
+def test_a_link_whose_task_was_lost_is_queued_again_within_two_minutes(pm_connection_up):
+    """Found by the soak: with Redis, a killed cluster's tasks are gone, and their links
+    waited for the ten-minute rule."""
+    link = ContactLinkFactory(status=LinkStatus.PENDING)
+    assert swept() == []  # just queued: its task is on its way
+
+    Link.objects.filter(pk=link.pk).update(status_changed_at=timezone.now() - timedelta(seconds=91))
+
+    assert swept() == [link.pk]
+
+
+def test_while_the_broker_has_a_backlog_a_waiting_link_is_not_queued_twice(
+    pm_connection_up, monkeypatch
+):
+    from sync.services import changes
+
+    link = ContactLinkFactory(status=LinkStatus.PENDING)
+    Link.objects.filter(pk=link.pk).update(status_changed_at=timezone.now() - timedelta(minutes=5))
+    monkeypatch.setattr(changes, "broker_backlog", lambda: changes.SWEEP_BATCH + 1)
+
+    assert swept() == []

@@ -172,6 +172,21 @@ def post_la(client, body: bytes, signature: str | None = "sign"):
     return client.post("/webhooks/la/", body, content_type="application/json", **headers)
 
 
+def la_event(event_id: str, *, age=None, **fields) -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    moment = timezone.now() - (age or timedelta(0))
+    return {
+        "id": event_id,
+        "event": "contact.updated",
+        "occurred_at": moment.isoformat(),
+        "data": {"id": 7},
+        **fields,
+    }
+
+
 class TestLaWebhooks:
     def test_our_signature_matches_what_the_la_sandbox_sends(self):
         body = b'{"event":"x"}'
@@ -182,7 +197,7 @@ class TestLaWebhooks:
     def test_a_signed_event_is_recorded_with_only_its_ids(
         self, client, django_capture_on_commit_callbacks
     ):
-        payload = {"id": "e1", "event": "contact.created", "data": {"id": 7, "name": "x" * 99}}
+        payload = {**la_event("e1"), "event": "contact.created", "data": {"id": 7, "n": "x" * 99}}
         with django_capture_on_commit_callbacks() as callbacks:
             response = post_la(client, json.dumps(payload).encode())
 
@@ -190,6 +205,56 @@ class TestLaWebhooks:
         receipt = WebhookReceipt.objects.get()
         assert receipt.payload == {"event": "contact.created", "data": {"id": 7}}
         assert len(callbacks) == 1
+
+    @pytest.mark.django_db
+    def test_an_event_replayed_is_taken_once(self, client):
+        body = json.dumps(la_event("evt-1")).encode()
+
+        answers = [post_la(client, body) for _ in range(25)]
+
+        assert {answer.status_code for answer in answers} == {200}
+        assert WebhookReceipt.objects.count() == 1
+        assert all(answer.json().get("duplicate") for answer in answers[1:])
+
+    @pytest.mark.django_db
+    def test_the_same_event_id_with_another_body_is_still_taken_once(self, client):
+        post_la(client, json.dumps(la_event("evt-2")).encode())
+        response = post_la(client, json.dumps(la_event("evt-2", data={"id": 8})).encode())
+
+        assert response.json().get("duplicate") is True
+        assert WebhookReceipt.objects.count() == 1
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize("minutes", [6, -6, 60 * 24])
+    def test_an_event_from_outside_the_time_window_is_refused(self, client, minutes):
+        from datetime import timedelta
+
+        body = json.dumps(la_event("evt-3", age=timedelta(minutes=minutes))).encode()
+
+        response = post_la(client, body)
+
+        assert response.status_code == 400
+        assert "occurred_at" in response.json()["error"]["fields"]
+        assert not WebhookReceipt.objects.exists()
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize(
+        ("payload", "field"),
+        [
+            ({"event": "contact.updated", "occurred_at": "x", "data": {"id": 1}}, "id"),
+            ({"id": 5, "event": "contact.updated", "data": {"id": 1}}, "id"),
+            ({"id": "e", "event": "contact.updated", "data": {"id": 1}}, "occurred_at"),
+            (
+                {"id": "e", "event": "contact.updated", "occurred_at": "2026-01-01T00:00:00"},
+                "occurred_at",
+            ),
+        ],
+    )
+    def test_an_event_without_its_id_or_time_is_refused(self, client, payload, field):
+        response = post_la(client, json.dumps(payload).encode())
+
+        assert response.status_code == 400
+        assert field in response.json()["error"]["fields"]
 
     @pytest.mark.django_db
     @pytest.mark.parametrize(

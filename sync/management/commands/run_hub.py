@@ -1,12 +1,12 @@
 import signal
-import subprocess
-import sys
 import time
 
 import requests
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from sync.processes import child_start, children_stop, cluster_grace_seconds, manage_command
 
 
 class Command(BaseCommand):
@@ -26,24 +26,18 @@ class Command(BaseCommand):
         # an ignored SIGINT, and a supervisor stops us with SIGTERM.
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        manage = [sys.executable, "manage.py"]
         processes = [
-            subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"]),  # noqa: S603
-            subprocess.Popen([*manage, "qcluster"]),  # noqa: S603
+            child_start(manage_command("runserver", f"{host}:{port}", "--noreload")),
+            child_start(manage_command("qcluster")),
         ]
         self.stdout.write(f"Serving http://{host}:{port}/admin/ with a task cluster. Ctrl-C stops.")
         if settings.PM_CONNECT_SANDBOX_ON_START:
             self.connect_sandbox(f"http://{host}:{port}/admin/login/", stopping, processes)
         while not stopping and all(process.poll() is None for process in processes):
             time.sleep(0.3)
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # The cluster's workers are in its process group: they stop with it, or are
+        # killed after the grace period, never left behind.
+        children_stop(processes, grace=cluster_grace_seconds())
         self.stdout.write("Stopped the web server and the task cluster.")
 
     def connect_sandbox(self, login_url: str, stopping: list, processes: list) -> None:
