@@ -12,10 +12,13 @@ import random
 import threading
 import time
 
+from django.db import transaction
+from django.db.models import F
 from django.http import JsonResponse
 
-from .models import FaultConfig
+from .models import FaultConfig, RequestSecond
 from .pm.errors import MEDIA_TYPE, Problem, errors_body
+from .routers import SANDBOX_DATABASE
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -52,6 +55,48 @@ def fault_response(system: str, status: int, code: str, message: str, **headers)
     return response
 
 
+RATE_WINDOW_SECONDS = 60
+
+
+def rate_limit_wait(config: FaultConfig) -> int:
+    """Count this request against the system's limit; answers 0, or the seconds to wait
+    when the last 60 seconds already hold `requests_per_minute` requests (counted in the
+    sandbox's database, so every server process enforces one limit together)."""
+    now = int(time.time())
+    with transaction.atomic(using=SANDBOX_DATABASE):
+        window = RequestSecond.objects.select_for_update().filter(
+            system=config.system, second__gt=now - RATE_WINDOW_SECONDS
+        )
+        counts = dict(window.values_list("second", "count"))
+        if sum(counts.values()) >= config.requests_per_minute:
+            FaultConfig.objects.filter(pk=config.pk).update(
+                requests_limited=F("requests_limited") + 1
+            )
+            oldest = min(counts) if counts else now
+            return max(1, oldest + RATE_WINDOW_SECONDS - now)
+        updated = RequestSecond.objects.filter(system=config.system, second=now).update(
+            count=F("count") + 1
+        )
+        if not updated:
+            RequestSecond.objects.create(system=config.system, second=now, count=1)
+        RequestSecond.objects.filter(
+            system=config.system, second__lt=now - 10 * RATE_WINDOW_SECONDS
+        ).delete()
+    return 0
+
+
+def requests_per_minute_peak(system: str) -> int:
+    """The most API requests the system answered in any 60 seconds, as far as kept."""
+    counts = dict(RequestSecond.objects.filter(system=system).values_list("second", "count"))
+    return max(
+        (
+            sum(counts.get(second, 0) for second in range(start, start + RATE_WINDOW_SECONDS))
+            for start in counts
+        ),
+        default=0,
+    )
+
+
 def with_faults(system: str):
     """Decorate an emulator view so it meets the faults configured for `system`."""
 
@@ -61,6 +106,16 @@ def with_faults(system: str):
             config = FaultConfig.objects.filter(system=system).first()
             if config is None:
                 return view(request, *args, **kwargs)
+            if config.requests_per_minute and "/oauth/" not in request.path:
+                wait = rate_limit_wait(config)
+                if wait:
+                    return fault_response(
+                        system,
+                        429,
+                        "rate_limited",
+                        f"More than {config.requests_per_minute} requests a minute.",
+                        **{"Retry-After": str(wait)},
+                    )
             if config.latency_ms:
                 time.sleep(config.latency_ms / 1000)
             roll = _draw(config)

@@ -33,6 +33,15 @@ class FaultConfig(models.Model):
         help_text="Writes only: commit, then hang for hang_seconds and answer 504 "
         "instead of the real response (the client never learns the write happened).",
     )
+    requests_per_minute = models.PositiveIntegerField(
+        default=0,
+        help_text="Enforce this limit on API requests in any 60 seconds, as the real "
+        "system's throttling does: 429 with Retry-After beyond it. 0: no limit. Sign-in "
+        "(OAuth) requests are not counted.",
+    )
+    requests_limited = models.PositiveIntegerField(
+        default=0, help_text="Requests answered 429 by the limit above."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -40,3 +49,20 @@ class FaultConfig(models.Model):
 
     def __str__(self) -> str:
         return f"Faults for {self.get_system_display()}"
+
+
+class RequestSecond(models.Model):
+    """How many API requests one emulated system answered in one second (Unix time), for
+    the rate limit every server process of the sandbox enforces together."""
+
+    system = models.CharField(max_length=2, choices=FaultConfig.System.choices)
+    second = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["system", "second"], name="sandbox_request_second")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.second}: {self.count}"

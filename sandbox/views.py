@@ -20,9 +20,11 @@ class FaultConfigSerializer(serializers.ModelSerializer):
             "hang_rate",
             "hang_seconds",
             "drop_rate",
+            "requests_per_minute",
+            "requests_limited",
             "updated_at",
         ]
-        read_only_fields = ["system", "updated_at"]
+        read_only_fields = ["system", "requests_limited", "updated_at"]
 
 
 @api_view(["GET", "PUT", "PATCH"])

@@ -186,3 +186,27 @@ def test_the_control_endpoint_asks_anonymous_callers_to_sign_in(client):
 
     assert response.status_code == 401
     assert fault_config("pm").error_rate == 0.0
+
+
+def test_a_rate_limit_answers_429_beyond_its_requests_a_minute(pm):
+    from sandbox.faults import requests_per_minute_peak
+
+    configure(requests_per_minute=3)
+
+    answers = [pm.get("participants").status_code for _ in range(5)]
+
+    assert answers[:3] == [200, 200, 200] or set(answers[:3]) <= {200, 204}
+    assert answers[3:] == [429, 429]
+    limited = pm.get("participants")
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert errors_of(limited)[0]["code"] == "rate_limited"
+    assert fault_config("pm").requests_limited == 3
+    assert requests_per_minute_peak("pm") == 3
+
+
+def test_signing_in_is_not_counted_against_the_rate_limit(client):
+    configure(requests_per_minute=1)
+
+    answers = [client.post(TOKEN_URL, {"grant_type": "password"}).status_code for _ in range(3)]
+
+    assert 429 not in answers
