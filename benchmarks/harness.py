@@ -121,6 +121,8 @@ class Stack:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.ports: dict[str, int] = {}
+        self.connected = False
         self.logs: dict[str, Path] = {}
         self.databases: list[str] = []
         self.qcluster_helpers: dict[str, set[int]] = {}
@@ -259,23 +261,33 @@ class Stack:
         self.logs[name] = log_path
         return process
 
-    def serve(self) -> None:
-        """The hub with both emulators, on a threaded WSGI server (HTTP/1.1 keep-alive)."""
-        self.start("server", [PYTHON, str(Path(__file__)), "serve", str(self.port)])
+    def serve(self, name: str = "server") -> str:
+        """A web process with the hub and both emulators, on a threaded WSGI server
+        (HTTP/1.1 keep-alive); answers its base URL. The first ("server") answers at
+        `self.base`, the hub's own URL; others ("server2"…) are further web hosts on
+        ports of their own, sharing the databases, as behind a load balancer."""
+        if name not in self.ports:
+            self.ports[name] = self.port if name == "server" else free_port()
+        port = self.ports[name]
+        base = f"http://127.0.0.1:{port}"
+        self.start(name, [PYTHON, str(Path(__file__)), "serve", str(port)])
 
         def answering():
-            login = f"{self.base}/admin/login/"
+            login = f"{base}/admin/login/"
             with urllib.request.urlopen(login, timeout=5) as response:  # noqa: S310 (http only)
                 return response.status == 200
 
         try:
-            wait_for(answering, "the web server", 60)
+            wait_for(answering, f"the web server {name}", 60)
         except TimeoutError:
-            print(self.log_tail("server"), file=sys.stderr)
+            print(self.log_tail(name), file=sys.stderr)
             raise
-        # The hub connects to the sandbox's PM as `make run` does: the OAuth2
-        # authorization-code flow, consenting as the sandbox's first user.
-        self.manage("pm_connect_sandbox")
+        if name == "server" and not self.connected:
+            # The hub connects to the sandbox's PM as `make run` does: the OAuth2
+            # authorization-code flow, consenting as the sandbox's first user.
+            self.manage("pm_connect_sandbox")
+            self.connected = True
+        return base
 
     def qcluster_start(self, name: str = "qcluster") -> subprocess.Popen:
         """Start `manage.py qcluster` (as `name`: several clusters may run) and wait for
@@ -323,9 +335,9 @@ class Stack:
         process.wait(timeout=10)
         return pids
 
-    def server_kill(self) -> None:
-        """SIGKILL the web server mid-request, as a crash or a hard restart would."""
-        process = self.processes.pop("server", None)
+    def server_kill(self, name: str = "server") -> None:
+        """SIGKILL a web server mid-request, as a crash or a hard restart would."""
+        process = self.processes.pop(name, None)
         if process is None:
             return
         for pid in [process.pid, *descendants(process.pid)]:

@@ -12,6 +12,12 @@ convergence check.
    a whole cluster while it holds tasks and start a new one (`--clusters` run side by
    side). The half-way send for billing goes through the web server's API, and the web
    server is SIGKILLed while that request is in flight, then started again.
+   With `--webs 2` the send goes to a second web host, which is killed under it, and the
+   person sends again to the first; with `--no-cluster-restart` the killed cluster stays
+   dead and the others take its work over (the several-hosts layout of
+   docs/deployment.md). With `--budget N` the hub may make N requests a minute to each
+   system and each emulator refuses any beyond N (checked: none refused, the peak minute
+   within N).
 4. Turn the faults off and let the hub settle (bounded by `--settle`); send again the
    time that failed, as an admin would.
 5. Check convergence: no duplicate in either system, nothing missing, every mapped
@@ -467,11 +473,38 @@ def main(argv: list[str] | None = None) -> int:
         help="SIGKILL the whole cluster and start another after this many seconds (0: never)",
     )
     parser.add_argument("--settle", type=float, default=480, help="seconds allowed to converge")
+    parser.add_argument(
+        "--settle-limit",
+        type=float,
+        default=SETTLE_LIMIT,
+        help="seconds after the faults by which every link must have settled (checked); a "
+        "cluster killed and not restarted holds its links' leases for 150 s",
+    )
     parser.add_argument("--poll-every", type=float, default=15)
     parser.add_argument("--sweep-every", type=float, default=5)
     parser.add_argument("--edits-per-second", type=float, default=1.0)
     parser.add_argument("--redis", action="store_true", help="use the Redis broker")
     parser.add_argument("--clusters", type=int, default=1, help="qcluster processes side by side")
+    parser.add_argument(
+        "--no-cluster-restart",
+        dest="cluster_restart",
+        action="store_false",
+        help="leave the killed cluster dead: the others take its work over",
+    )
+    parser.add_argument(
+        "--webs",
+        type=int,
+        default=1,
+        help="web processes; with 2 or more the send for billing goes to another than the "
+        "hub's own and that one is killed under it (the person sends again to the first)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=0,
+        help="requests a minute the hub may make to each system, and the limit each "
+        "emulator enforces (0: unlimited)",
+    )
     parser.add_argument(
         "--no-web-restart",
         dest="web_restart",
@@ -489,6 +522,9 @@ def main(argv: list[str] | None = None) -> int:
         workers=options.workers,
         http_timeout=HTTP_TIMEOUT,
     )
+    if options.budget:
+        stack.env["PM_REQUESTS_PER_MINUTE"] = str(options.budget)
+        stack.env["LA_REQUESTS_PER_MINUTE"] = str(options.budget)
     timeline: list[tuple[float, str]] = []
     with stack:
         stack.create()
@@ -502,6 +538,9 @@ def main(argv: list[str] | None = None) -> int:
             seed=options.seed,
         )
         stack.serve()
+        api_base = stack.base
+        for number in range(2, options.webs + 1):
+            api_base = stack.serve(f"server{number}")
         stack.django_setup()
         facts = machine(stack)
         planted, red_matters = planted_records(seeded["clashing_references"])
@@ -516,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         get_user_model().objects.create_superuser(ADMIN[0], "admin@soak.test", ADMIN[1])
         pm_resthooks_ensure()
         la_webhooks_ensure()
-        faults_set(options.seed, **FAULTS)
+        faults_set(options.seed, **FAULTS, requests_per_minute=options.budget)
         clusters = [f"qcluster{n}" if n else "qcluster" for n in range(options.clusters)]
         for name in clusters:
             stack.qcluster_start(name)
@@ -543,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
             """A person's send; the web server is killed under it, so they send again
             once the server answers (what they asked for was or wasn't claimed: either
             way nothing is lost and nothing goes twice)."""
-            sender.append(send_time_over_http(stack.base, posting))
+            sender.append(send_time_over_http(api_base, posting))
             if "cut off" in str(sender[0].get("request")):
                 time.sleep(3)
                 sender.append(send_time_over_http(stack.base, threading.Event()))
@@ -567,18 +606,26 @@ def main(argv: list[str] | None = None) -> int:
             if options.cluster_kill_at and not killed_cluster and now >= options.cluster_kill_at:
                 killed_cluster = True
                 pids = stack.qcluster_kill(clusters[-1])
-                log(f"SIGKILL a whole qcluster ({len(pids)} processes); starting a new one")
-                stack.qcluster_start(clusters[-1])
+                if options.cluster_restart:
+                    log(f"SIGKILL a whole qcluster ({len(pids)} processes); starting a new one")
+                    stack.qcluster_start(clusters[-1])
+                else:
+                    log(f"SIGKILL a whole qcluster ({len(pids)} processes); the others go on")
             if not send_thread.is_alive() and not sender and now >= options.duration / 2:
                 log("sending all unsent time for billing through the API (under faults)")
                 send_thread.start()
                 if options.web_restart:
                     posting.wait(timeout=60)
                     time.sleep(0.05)  # the request is in flight
-                    server_log = stack.log_tail("server", 3000)
-                    stack.server_kill()
-                    log("SIGKILL the web server mid-request; starting it again")
-                    stack.serve()
+                    if options.webs > 1:
+                        server_log = stack.log_tail(f"server{options.webs}", 3000)
+                        stack.server_kill(f"server{options.webs}")
+                        log("SIGKILL a web host mid-request; the person sends again to another")
+                    else:
+                        server_log = stack.log_tail("server", 3000)
+                        stack.server_kill()
+                        log("SIGKILL the web server mid-request; starting it again")
+                        stack.serve()
             time.sleep(0.05)
         faults_set(options.seed, **NO_FAULTS)
         log("faults off; settling")
@@ -622,14 +669,27 @@ def main(argv: list[str] | None = None) -> int:
         counts, problems = convergence_check(seeded, planted, red_matters)
         log("convergence checked")
         tasks = task_counts()
+        requests = request_rates(options.budget)
+        for system, rates in requests.items():
+            if refused := rates["refused for the limit"]:
+                problems.append(f"{system}: {refused} requests over the limit")
+            if options.budget and rates["peak a minute"] > options.budget:
+                problems.append(f"{system}: {rates['peak a minute']} requests in a minute")
         if tasks["tasks failed (raised)"]:
             problems.append(f"{tasks['tasks failed (raised)']} tasks failed (raised)")
-        if settle_seconds > SETTLE_LIMIT:
-            problems.append(f"settled {settle_seconds:.0f} s after the faults, over {SETTLE_LIMIT}")
+        if settle_seconds > options.settle_limit:
+            problems.append(
+                f"settled {settle_seconds:.0f} s after the faults, over {options.settle_limit:.0f}"
+            )
         worker_log = stack.log_tail("qcluster", 2000)
 
     print_table(["check", "count"], [[k, v] for k, v in counts.items()], title="Convergence")
     print_table(["", "count"], [[k, v] for k, v in {**people.count, **tasks}.items()])
+    print_table(
+        ["system", *next(iter(requests.values()))],
+        [[system, *rates.values()] for system, rates in requests.items()],
+        title="Requests",
+    )
     if problems:
         print("\nNOT CONVERGED:", file=sys.stderr)
         for problem in problems:
@@ -649,6 +709,7 @@ def main(argv: list[str] | None = None) -> int:
         "billing_resend": resend,
         "edits": dict(people.count),
         "tasks": tasks,
+        "requests": requests,
         "counts": counts,
         "converged": not problems,
         "problems": problems,
@@ -659,6 +720,23 @@ def main(argv: list[str] | None = None) -> int:
     label = result_label(stack, options, "redis" if options.redis else "")
     write_results("soak", label, data, options.results_dir)
     return 1 if problems else 0
+
+
+def request_rates(budget: int) -> dict[str, dict[str, int]]:
+    """Per system: the budget, the most requests its emulator answered in any minute,
+    and how many it refused for going over the limit (all server processes together)."""
+    from sandbox.faults import requests_per_minute_peak
+    from sandbox.models import FaultConfig
+
+    limited = dict(FaultConfig.objects.values_list("system", "requests_limited"))
+    return {
+        system: {
+            "budget a minute": budget,
+            "peak a minute": requests_per_minute_peak(system),
+            "refused for the limit": limited.get(system, 0),
+        }
+        for system in ("pm", "la")
+    }
 
 
 def task_counts() -> dict[str, int]:

@@ -6,18 +6,25 @@ spend one allowance, not one each. The budget is a token bucket kept where every
 sees it: in Redis when `REDIS_URL` is set (one Lua script, atomic, on Redis's clock), in
 the database otherwise (one row per system, drawn under a row lock).
 
-The bucket refills at `(per_minute - burst) / 60` a second and holds at most `burst`
-(a second's worth), so no 60-second window ever sees more than `per_minute` requests.
-A process draws a few tokens at a time when the rate is high (one draw per second's worth
-at most) and lets unspent ones lapse after a second, so a draw never saves tokens for a
-later burst.
+The bucket refills at `(per_minute - capacity) / 60` a second and holds at most
+`capacity` (a few seconds' worth), so no 60-second window ever sees more than
+`per_minute` requests. A process draws one token at a time and lets none lapse unspent.
+
+The budget is spent in priority order (`Priority`): a request of a lower priority may
+draw only while the bucket keeps a reserve for the higher ones, so a long backfill, which
+runs the bucket down to its reserve, never makes a person's resync or a live change wait
+for more than a token's refill.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
+import enum
 import threading
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from functools import lru_cache
 
 from django.conf import settings
@@ -25,20 +32,53 @@ from django.db import transaction
 
 from .models import RequestBudget, System
 
-# A drawn token not spent within this many seconds lapses.
-DRAW_LIFETIME = 1.0
+# The bucket holds this many seconds of the budget: room for the reserves below.
+CAPACITY_SECONDS = 5
+
+
+class Priority(enum.IntEnum):
+    """Who is asking, most urgent first, and the share of the bucket each leaves for the
+    more urgent (docs/decisions.md)."""
+
+    LIVE = 0  # a person's resync, a change announced by a webhook, an API write
+    RETRY = 1  # a retry after a failure, a poll looking for changes
+    BACKFILL = 2  # records new to the hub, taken in bulk
+    BACKGROUND = 3  # balance refreshes, reconciliation
+
+    @property
+    def reserve_share(self) -> float:
+        return {0: 0.0, 1: 0.2, 2: 0.4, 3: 0.6}[self.value]
+
+
+_priority: ContextVar[Priority] = ContextVar("request_priority", default=Priority.LIVE)
+
+
+@contextlib.contextmanager
+def budget_priority(priority: Priority) -> Iterator[None]:
+    """Requests made inside the block draw at `priority`."""
+    token = _priority.set(priority)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+def current_priority() -> Priority:
+    return _priority.get()
+
 
 _REDIS_DRAW = """
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local wanted = tonumber(ARGV[3])
+local reserve = tonumber(ARGV[4])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local held = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
 local tokens = tonumber(held[1]) or capacity
 local updated = tonumber(held[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - updated) * rate)
-local granted = math.min(wanted, math.floor(tokens))
+local granted = math.max(0, math.min(wanted, math.floor(tokens - reserve)))
 tokens = tokens - granted
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now))
 redis.call('EXPIRE', KEYS[1], 3600)
@@ -49,9 +89,10 @@ return {granted, tostring(tokens)}
 def bucket_shape(per_minute: int) -> tuple[float, float]:
     """(refill per second, capacity) for a budget of `per_minute` in any 60 seconds."""
     per_minute = max(1, per_minute)
-    burst = max(1.0, float(per_minute // 60))
-    rate = max(per_minute - burst, 0.5) / 60.0
-    return rate, burst
+    capacity = min(max(1.0, float(per_minute * CAPACITY_SECONDS // 60)), per_minute / 2)
+    capacity = max(1.0, capacity)
+    rate = max(per_minute - capacity, 0.5) / 60.0
+    return rate, capacity
 
 
 class SharedBudget(abc.ABC):
@@ -61,31 +102,29 @@ class SharedBudget(abc.ABC):
         self.system = system
         self.per_minute = per_minute
         self.rate, self.capacity = bucket_shape(per_minute)
-        self.draw_size = max(1, int(self.capacity))
         self.lock = threading.Lock()
-        self.held = 0
-        self.held_until = 0.0
         self.waited = 0.0  # seconds spent waiting for the budget, for benchmarks
 
+    def reserve(self, priority: Priority) -> float:
+        """Tokens a draw at `priority` must leave in the bucket."""
+        return int(self.capacity * priority.reserve_share)
+
     def acquire(self) -> None:
+        priority = current_priority()
+        reserve = self.reserve(priority)
         with self.lock:
             while True:
-                now = time.monotonic()
-                if self.held and now < self.held_until:
-                    self.held -= 1
-                    return
-                granted, tokens = self.draw(self.draw_size)
+                granted, tokens = self.draw(1, reserve)
                 if granted:
-                    self.held = granted - 1
-                    self.held_until = time.monotonic() + DRAW_LIFETIME
                     return
-                wait = max(0.01, (1 - tokens) / self.rate)
+                wait = max(0.01, (reserve + 1 - tokens) / self.rate)
                 self.waited += wait
                 time.sleep(wait)
 
     @abc.abstractmethod
-    def draw(self, wanted: int) -> tuple[int, float]:
-        """Take up to `wanted` tokens; answers (granted, tokens left)."""
+    def draw(self, wanted: int, reserve: float = 0) -> tuple[int, float]:
+        """Take up to `wanted` tokens, leaving at least `reserve`; answers (granted,
+        tokens left)."""
 
 
 class RedisBudget(SharedBudget):
@@ -97,13 +136,15 @@ class RedisBudget(SharedBudget):
         self.key = f"{namespace}:request-budget:{system}"
         self.script = self.redis.register_script(_REDIS_DRAW)
 
-    def draw(self, wanted: int) -> tuple[int, float]:
-        granted, tokens = self.script(keys=[self.key], args=[self.rate, self.capacity, wanted])
+    def draw(self, wanted: int, reserve: float = 0) -> tuple[int, float]:
+        granted, tokens = self.script(
+            keys=[self.key], args=[self.rate, self.capacity, wanted, reserve]
+        )
         return int(granted), float(tokens)
 
 
 class DatabaseBudget(SharedBudget):
-    def draw(self, wanted: int) -> tuple[int, float]:
+    def draw(self, wanted: int, reserve: float = 0) -> tuple[int, float]:
         # The row lock lasts as long as the draw's transaction. The hub makes no call to
         # PM or LA inside a transaction of its own (token refreshes, which do, draw
         # nothing), so it is never held across an HTTP call.
@@ -114,7 +155,7 @@ class DatabaseBudget(SharedBudget):
             )
             now = time.time()
             tokens = min(self.capacity, row.tokens + max(0.0, now - row.updated) * self.rate)
-            granted = min(wanted, int(tokens))
+            granted = max(0, min(wanted, int(tokens - reserve)))
             tokens -= granted
             RequestBudget.objects.filter(pk=row.pk).update(tokens=tokens, updated=now)
         return granted, tokens
@@ -129,11 +170,11 @@ class ProcessBudget(SharedBudget):
         self.tokens = self.capacity
         self.updated = time.monotonic()
 
-    def draw(self, wanted: int) -> tuple[int, float]:
+    def draw(self, wanted: int, reserve: float = 0) -> tuple[int, float]:
         now = time.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        granted = min(wanted, int(self.tokens))
+        granted = max(0, min(wanted, int(self.tokens - reserve)))
         self.tokens -= granted
         return granted, self.tokens
 

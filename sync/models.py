@@ -183,6 +183,10 @@ class PollCursor(models.Model):
     system = models.CharField(max_length=2, choices=System.choices)
     resource = models.CharField(max_length=32)
     modified_since = models.DateTimeField(null=True, blank=True)
+    # A pass cut into bounded tasks: where the next task picks it up, and when the pass
+    # began (what `modified_since` becomes once it ends).
+    resume_url = models.TextField(blank=True)
+    pass_started_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
@@ -299,3 +303,15 @@ class RequestBudget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_system_display()} request budget"
+
+
+class WorkLease(models.Model):
+    """A named job that one worker at a time may run (the scheduled poll): taken with a
+    conditional UPDATE and lapsing, so a dead worker's job is taken up again (sync/work.py)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    token = models.UUIDField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from django.db import transaction
 from django_q.tasks import async_task
 
+from sync.budget import current_priority
 from sync.links import link_for, link_mark_pending
 from sync.models import Link
 
@@ -62,9 +63,14 @@ def link_queue(link_id: int) -> None:
 
 
 def link_task_queue(link_id: int) -> None:
-    """Queue the sync task of a link already marked pending, once the transaction commits."""
+    """Queue the sync task of a link already marked pending, once the transaction commits.
+    The task draws on the request budget at the priority of the work that queued it
+    (a poll's backfill, the sweep's retries; sync/budget.py)."""
+    priority = int(current_priority())
     transaction.on_commit(
-        lambda: async_task("sync.tasks.link_sync_task", link_id, task_name=f"link-{link_id}")
+        lambda: async_task(
+            "sync.tasks.link_sync_task", link_id, priority, task_name=f"link-{link_id}"
+        )
     )
 
 

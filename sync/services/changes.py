@@ -20,6 +20,7 @@ from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from matters.services import matter_balances_refresh_for_files
+from sync.budget import Priority, budget_priority
 from sync.connectors import la_client, pm_client
 from sync.connectors.base import ConnectorError, ErrorKind
 from sync.links import backoff_seconds
@@ -42,7 +43,6 @@ from .timekeepers import pm_user_participants, timekeepers_refresh
 logger = logging.getLogger(__name__)
 
 POLL_OVERLAP = timedelta(minutes=2)
-INGEST_PAGE_SIZE = 200
 # A link queued this long ago whose task has not run lost it (a killed cluster): the
 # sweep, every minute, queues it again — unless the broker holds a backlog, in which
 # case it is waiting its turn, not lost.
@@ -277,47 +277,94 @@ def _cursor(system: str, resource: str) -> PollCursor:
     return cursor
 
 
-def _poll(system: str, resource: str, read, firm_people: set[str]) -> int:
+def _poll_params(system: str, resource: str, since) -> dict:
+    """The filter of a pass that reads what changed from `since` (everything when None).
+    PM's participants and actions are read by `modifiedTimestamp`; its time entries have
+    none, so new ones are read by `createdTimestamp` and edits and deletions come from
+    their resthook and `time_entries_reconcile`."""
+    if since is None:
+        return {}
+    if system == System.LA:
+        return {"modified_since": since.isoformat()}
+    stamp = "createdTimestamp" if resource == "timeentries" else "modifiedTimestamp"
+    return {f"{stamp}_gteq": pm_timestamp(since)}
+
+
+def _poll(
+    system: str, resource: str, firm_people: set[str], *, page_limit: int | None = None
+) -> tuple[int, int, bool]:
+    """Read one resource from its cursor, page by page, and take in what changed; answers
+    (records seen, pages read, whether the pass ended).
+
+    With `page_limit` the pass stops after that many pages and keeps its place on the
+    cursor (`resume_url`, and the moment the pass began); the next call goes on from
+    there. Only a pass that reached its last page moves `modified_since`, to the moment
+    it began, so what changed while it ran is read again by the next one. A fault of the
+    system ends the call and keeps the place reached.
+    """
     cursor = _cursor(system, resource)
-    started = timezone.now()
-    since = cursor.modified_since - POLL_OVERLAP if cursor.modified_since else None
-    seen = 0
+    client = pm_client() if system == System.PM else la_client()
     page_ingest = _page_ingester(system, resource, firm_people)
-    page: list[dict] = []
+    url = cursor.resume_url
+    started = cursor.pass_started_at if url else timezone.now()
+    since = cursor.modified_since - POLL_OVERLAP if cursor.modified_since else None
+    params = _poll_params(system, resource, since)
+    # A firm's first pass takes in everything it has: bulk work that leaves room in the
+    # request budget for live changes and people's resyncs (sync/budget.py).
+    priority = Priority.RETRY if cursor.modified_since else Priority.BACKFILL
+    seen = pages = 0
     try:
-        for raw in read(since):
-            seen += 1
-            if page_ingest is not None:
-                page.append(raw)
-                if len(page) == INGEST_PAGE_SIZE:
-                    page_ingest(page)
-                    page = []
-            elif system == System.PM:
-                pm_record_seen(resource, raw, firm_people=firm_people)
-            else:
-                time_entries.la_time_entry_seen(raw=raw)
-        if page:
-            page_ingest(page)
+        with budget_priority(priority):
+            while True:
+                raws, next_url = client.page_read(resource, params=params, url=url)
+                page_ingest(raws)
+                seen += len(raws)
+                pages += 1
+                if not next_url:
+                    break
+                url = next_url
+                if page_limit is not None and pages >= page_limit:
+                    PollCursor.objects.filter(pk=cursor.pk).update(
+                        resume_url=url, pass_started_at=started
+                    )
+                    return seen, pages, False
     except ConnectorError as error:
+        if error.kind in {ErrorKind.PERMANENT, ErrorKind.REFUSED}:
+            url = ""  # a page that will never be read: the next pass starts afresh
         PollCursor.objects.filter(pk=cursor.pk).update(
-            last_error=error.message, last_error_at=timezone.now()
+            resume_url=url,
+            pass_started_at=started if url else None,
+            last_error=error.message,
+            last_error_at=timezone.now(),
         )
         logger.warning("Polling %s %s failed: %s", system, resource, error.message)
-        return seen
+        return seen, pages, True
     PollCursor.objects.filter(pk=cursor.pk).update(
-        modified_since=started, last_success_at=timezone.now(), last_error=""
+        modified_since=started,
+        resume_url="",
+        pass_started_at=None,
+        last_success_at=timezone.now(),
+        last_error="",
     )
-    return seen
+    return seen, pages, True
 
 
 def _page_ingester(system: str, resource: str, firm_people: set[str]):
-    """How a poll takes in a page of records of a resource that comes in volume (contacts
-    and time on a firm's first poll), or None to take each record on its own."""
+    """How a poll takes in a page of records of a resource: contacts and time together
+    (they come in volume on a firm's first poll), the rest one record at a time."""
     if system == System.PM and resource == "timeentries":
         return lambda raws: time_entries.time_entries_ingest(raws=raws)
     if (system, resource) in {(System.PM, "participants"), (System.LA, "contacts")}:
         return lambda raws: contacts_seen(system, raws, firm_people=firm_people)
-    return None
+
+    def each(raws: list[dict]) -> None:
+        for raw in raws:
+            if system == System.PM:
+                pm_record_seen(resource, raw, firm_people=firm_people)
+            else:
+                time_entries.la_time_entry_seen(raw=raw)
+
+    return each
 
 
 def pm_timestamp(moment) -> str:
@@ -326,56 +373,62 @@ def pm_timestamp(moment) -> str:
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _pm_reader(resource: str):
-    """Participants and actions are read by `modifiedTimestamp`; time entries have none,
-    so new ones are read by `createdTimestamp` and edits and deletions come from their
-    resthook and `time_entries_reconcile`."""
-    stamp = "createdTimestamp" if resource == "timeentries" else "modifiedTimestamp"
-
-    def read(since):
-        params = {f"{stamp}_gteq": pm_timestamp(since)} if since else {}
-        return pm_client().list_all(resource, **params)
-
-    return read
+# One polling pass, in order: contacts, matters, then time, so each finds what it refers to.
+POLL_STEPS = [
+    ("pm participants", System.PM, "participants"),
+    ("la contacts", System.LA, "contacts"),
+    ("pm actions", System.PM, "actions"),
+    ("pm time entries", System.PM, "timeentries"),
+    ("la time entries", System.LA, "time-entries"),
+]
 
 
-def _la_reader(resource: str):
-    def read(since):
-        params = {"modified_since": since.isoformat()} if since else {}
-        return la_client().list_all(resource, **params)
+def poll_people_refresh() -> bool:
+    """Read PM's users before a pass; False when they could not be read. Without them the
+    hub can't tell the firm's own people from its contacts, so PM's participants then
+    wait for the next pass (and their cursor stays where it was)."""
+    if not pm_connected():
+        return True  # PM is not read at all
+    try:
+        timekeepers_refresh()
+    except ConnectorError as error:
+        logger.warning("Could not read timekeepers: %s", error.message)
+        return False
+    return True
 
-    return read
+
+def poll_steps(
+    *, step: int = 0, people_read: bool = True, page_limit: int | None = None
+) -> tuple[dict[str, int], int | None]:
+    """Run the pass from `step` on; answers the records seen per step and the step to go
+    on from when `page_limit` pages were read first (None when the pass is over). While
+    PM is not connected only LA is read: what LA announces is taken in and waits for PM
+    with its link pending."""
+    pm_ready = pm_connected()
+    firm_people = pm_user_participants()
+    counts: dict[str, int] = {}
+    pages_left = page_limit
+    for index in range(step, len(POLL_STEPS)):
+        name, system, resource = POLL_STEPS[index]
+        if system == System.PM and not pm_ready:
+            continue
+        if resource == "participants" and not people_read:
+            continue
+        seen, pages, finished = _poll(system, resource, firm_people, page_limit=pages_left)
+        counts[name] = seen
+        if not finished:
+            return counts, index
+        if pages_left is not None:
+            pages_left -= pages
+            if pages_left <= 0 and index + 1 < len(POLL_STEPS):
+                return counts, index + 1
+    return counts, None
 
 
 def poll_all() -> dict[str, int]:
-    """One polling pass over both systems: timekeepers, contacts, matters, then time, so
-    each finds what it refers to. While PM is not connected only LA is read: what LA
-    announces is taken in and waits for PM with its link pending. When PM's users can't
-    be read, its participants wait for the next pass: without the users the hub can't
-    tell the firm's own people from its contacts (and the cursor stays where it was)."""
-    pm_ready = pm_connected()
-    firm_people: set[str] | None = None
-    if pm_ready:
-        try:
-            firm_people = timekeepers_refresh()
-        except ConnectorError as error:
-            logger.warning("Could not read timekeepers: %s", error.message)
-    passes = [
-        ("pm participants", System.PM, "participants"),
-        ("la contacts", System.LA, "contacts"),
-        ("pm actions", System.PM, "actions"),
-        ("pm time entries", System.PM, "timeentries"),
-        ("la time entries", System.LA, "time-entries"),
-    ]
-    known_people = firm_people if firm_people is not None else pm_user_participants()
-    counts = {}
-    for name, system, resource in passes:
-        if system == System.PM and not pm_ready:
-            continue
-        if resource == "participants" and firm_people is None:
-            continue
-        reader = _pm_reader(resource) if system == System.PM else _la_reader(resource)
-        counts[name] = _poll(system, resource, reader, known_people)
+    """One whole polling pass over both systems, here and now (`manage.py sync_now`);
+    the scheduled poll runs the same pass in bounded tasks (subscriptions.poll_chain)."""
+    counts, _ = poll_steps(people_read=poll_people_refresh())
     return counts
 
 

@@ -15,19 +15,29 @@ import logging
 import secrets
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
+from django_q.tasks import async_task
 
 from sync.connectors import la_client, pm_client
 from sync.connectors.base import ConnectorError
 
-from ..models import PmConnection, System
+from ..models import PmConnection, PollCursor, System
 from ..webhooks import PM_RECEIVER_PATH
-from .changes import KNOWN_EVENTS, links_resume, poll_all
+from ..work import work_lease_release, work_lease_renew, work_lease_take
+from .changes import KNOWN_EVENTS, links_resume, poll_all, poll_people_refresh, poll_steps
 from .connection import connection_keep_alive, pm_connected, pm_connection
 
 logger = logging.getLogger(__name__)
 
 ACTIVE = "Active"
+# A poll task reads at most this many pages (200 records each, at 600 requests a minute
+# about 3 s of PM's budget, and their ingest) before it hands the pass on to a new task.
+POLL_PAGES_PER_TASK = 25
+POLL_LEASE = "poll"
+# Longer than a task may run (Q_CLUSTER timeout) and than a continuation waits behind a
+# sweep's worth of link tasks.
+POLL_LEASE_SECONDS = 300
 
 
 def hub_url(name: str, **kwargs) -> str:
@@ -91,9 +101,8 @@ def la_webhooks_ensure() -> list[str]:
     return missing
 
 
-def poll_pass() -> dict[str, int]:
-    """The scheduled pass: keep the PM grant alive, check the webhook registrations,
-    then poll both systems. While PM is not connected, only LA is polled."""
+def poll_prepare() -> None:
+    """Before a pass: keep the PM grant alive and check the webhook registrations."""
     ensures = [la_webhooks_ensure]
     if pm_connected():
         ensures.insert(0, pm_resthooks_ensure)
@@ -106,18 +115,71 @@ def poll_pass() -> dict[str, int]:
             ensure()
         except ConnectorError as error:
             logger.warning("Could not check webhook registrations: %s", error.message)
+
+
+def poll_pass() -> dict[str, int]:
+    """A whole pass here and now (`manage.py sync_now`): prepare, then poll both systems.
+    While PM is not connected, only LA is polled."""
+    poll_prepare()
     return poll_all()
+
+
+def poll_chain_start() -> dict[str, int]:
+    """The scheduled pass (every minute), cut into bounded tasks: this task prepares and
+    reads up to POLL_PAGES_PER_TASK pages, then hands the rest to the next task
+    (`poll_chain_continue`), so a firm's first pass over 100,000 records never outlives
+    a task's timeout. One chain runs at a time (its `WorkLease`); a chain whose worker
+    died lapses after POLL_LEASE_SECONDS and the next schedule starts a new one, which
+    picks every resource up where its cursor stopped."""
+    token = work_lease_take(POLL_LEASE, seconds=POLL_LEASE_SECONDS)
+    if token is None:
+        logger.info("A poll is still running; this one is skipped.")
+        return {}
+    try:
+        poll_prepare()
+        people_read = poll_people_refresh()
+    except BaseException:
+        work_lease_release(POLL_LEASE, token)
+        raise
+    return _poll_chain_step(token, step=0, people_read=people_read)
+
+
+def poll_chain_continue(token: str, step: int, people_read: bool) -> dict[str, int]:
+    """The next task of a chain: goes on from `step` if the chain still holds its lease."""
+    if not work_lease_renew(POLL_LEASE, token, seconds=POLL_LEASE_SECONDS):
+        logger.info("This poll's lease lapsed and another poll took over; it stops.")
+        return {}
+    return _poll_chain_step(token, step=step, people_read=people_read)
+
+
+def _poll_chain_step(token, *, step: int, people_read: bool) -> dict[str, int]:
+    try:
+        counts, next_step = poll_steps(
+            step=step, people_read=people_read, page_limit=POLL_PAGES_PER_TASK
+        )
+    except BaseException:
+        work_lease_release(POLL_LEASE, token)
+        raise
+    if next_step is None:
+        work_lease_release(POLL_LEASE, token)
+    else:
+        transaction.on_commit(
+            lambda: async_task("sync.tasks.poll_continue_task", str(token), next_step, people_read)
+        )
+    return counts
 
 
 def connection_resumed() -> dict:
     """After PM is connected or reconnected: resthooks under a new secret, a poll, and
     every link that waited for the connection queued again. Nothing was lost meanwhile:
     links kept their state, LA's changes were taken in, and the poll reads PM from where
-    it stopped."""
+    it stopped (a pass half read starts afresh: its place was an address of the old
+    connection's)."""
     registered: list[str] = []
     try:
         registered = pm_resthooks_ensure(renew=True)
     except ConnectorError as error:
         logger.warning("Could not register the PM resthooks: %s", error.message)
-    polled = poll_pass()
+    PollCursor.objects.filter(system=System.PM).update(resume_url="", pass_started_at=None)
+    polled = poll_chain_start()
     return {"resthooks": registered, "polled": polled, "queued": links_resume()}

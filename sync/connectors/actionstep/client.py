@@ -48,6 +48,14 @@ def records(body: Any, resource: str) -> list[dict]:
     return found if isinstance(found, list) else [found]
 
 
+def next_page_url(body: Any, resource: str) -> str:
+    """The URL of the page after this answer's (`meta.paging.<resource>.nextPage`), or ""."""
+    if not isinstance(body, dict):
+        return ""
+    paging = ((body.get("meta") or {}).get("paging") or {}).get(resource) or {}
+    return str(paging.get("nextPage") or "")
+
+
 def linked(body: Any, resource: str) -> dict[str, dict]:
     """The side-loaded records of `resource` (`include=`), by their id as a string."""
     if not isinstance(body, dict):
@@ -174,9 +182,21 @@ class ActionstepClient(JsonHttpClient):
         body = self.call("GET", resource, params={**params, "pageSize": PAGE_SIZE, "page": 1})
         while isinstance(body, dict):
             yield body
-            paging = ((body.get("meta") or {}).get("paging") or {}).get(resource) or {}
-            next_page = paging.get("nextPage")
+            next_page = next_page_url(body, resource)
             body = self.call("GET", next_page) if next_page else None
+
+    def page_read(
+        self, resource: str, *, params: dict | None = None, url: str = ""
+    ) -> tuple[list[dict], str]:
+        """One page: the first of a read with `params`, or the one at `url` (a `nextPage`
+        answered before); answers its records and the next page's URL ("" at the end)."""
+        if url:
+            body = self.call("GET", url)
+        else:
+            body = self.call(
+                "GET", resource, params={**(params or {}), "pageSize": PAGE_SIZE, "page": 1}
+            )
+        return records(body, resource), next_page_url(body, resource)
 
     def list_all(self, resource: str, **params) -> Iterator[dict]:
         """Every record of a resource, page by page."""

@@ -48,10 +48,23 @@ class LegalAccountingClient(JsonHttpClient):
 
     def list_all(self, path: str, **params) -> Iterator[dict]:
         """Every record of a collection, page by page."""
-        page: dict | None = self.call("GET", path, params={**params, "page_size": PAGE_SIZE})
-        while page:
-            yield from page.get("results", [])
-            page = self.call("GET", page["next"]) if page.get("next") else None
+        found, next_url = self.page_read(path, params=params)
+        yield from found
+        while next_url:
+            found, next_url = self.page_read(path, url=next_url)
+            yield from found
+
+    def page_read(
+        self, path: str, *, params: dict | None = None, url: str = ""
+    ) -> tuple[list[dict], str]:
+        """One page: the first of a read with `params`, or the one at `url` (a `next`
+        answered before); answers its records and the next page's URL ("" at the end)."""
+        if url:
+            page = self.call("GET", url)
+        else:
+            page = self.call("GET", path, params={**(params or {}), "page_size": PAGE_SIZE})
+        page = page or {}
+        return page.get("results", []), str(page.get("next") or "")
 
     def find_one(self, path: str, **params) -> dict | None:
         results = self.call("GET", path, params=params).get("results", [])

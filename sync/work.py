@@ -1,0 +1,41 @@
+"""Named jobs that one worker at a time runs (`WorkLease`): a lease taken with one
+conditional UPDATE and lapsing after a while, like a link's (sync/links.py), so a job
+whose worker died is taken up again. A job cut into a chain of tasks hands its lease
+from each task to the next (`work_lease_renew`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.db import IntegrityError
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import WorkLease
+
+
+def work_lease_take(name: str, *, seconds: float) -> uuid.UUID | None:
+    """The job's lease for `seconds`, or None while another worker holds it."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    fields = {"token": token, "expires_at": now + timedelta(seconds=seconds)}
+    free = Q(expires_at__isnull=True) | Q(expires_at__lt=now)
+    if WorkLease.objects.filter(name=name).filter(free).update(**fields):
+        return token
+    try:
+        WorkLease.objects.create(name=name, **fields)
+    except IntegrityError:
+        return None  # it exists and is held
+    return token
+
+
+def work_lease_renew(name: str, token: uuid.UUID | str, *, seconds: float) -> bool:
+    """Extend the lease for `seconds` if `token` still holds it; False when it lapsed and
+    another worker took the job meanwhile (or it was released)."""
+    expires_at = timezone.now() + timedelta(seconds=seconds)
+    return bool(WorkLease.objects.filter(name=name, token=token).update(expires_at=expires_at))
+
+
+def work_lease_release(name: str, token: uuid.UUID | str) -> None:
+    WorkLease.objects.filter(name=name, token=token).update(token=None, expires_at=None)
