@@ -102,9 +102,10 @@ def link_lease_drop(link_id: int, token: uuid.UUID) -> None:
     )
 
 
-def link_mark_pending(link: Link, message: str = "Sync queued.") -> None:
+def link_mark_pending(link: Link, message: str = "Sync queued.", **seen) -> None:
     """Queued for sync: light blue. Callers queue a red link only for a data change or
-    an admin's resync (ARCHITECTURE §4 rule 5), never on their own."""
+    an admin's resync (ARCHITECTURE §4 rule 5), never on their own. `seen` is the record
+    as the caller read it (`pm_seen` or `la_seen`), for the sync to use."""
     Link.objects.filter(pk=link.pk).update(
         status=LinkStatus.PENDING,
         message=message,
@@ -112,7 +113,13 @@ def link_mark_pending(link: Link, message: str = "Sync queued.") -> None:
         error_system="",
         status_changed_at=timezone.now(),
         next_retry_at=None,
+        **seen,
     )
+
+
+# A sync that ends, whatever its outcome, has used the records read for it: the next one
+# reads again unless a newer poll or delivery leaves a newer copy.
+SEEN_SPENT = {"pm_seen": None, "la_seen": None}
 
 
 def link_event(
@@ -159,6 +166,7 @@ def link_succeeded(
         "la_snapshot": la_snapshot,
         "pm_hash": snapshot_hash(pm_snapshot),
         "la_hash": snapshot_hash(la_snapshot),
+        **SEEN_SPENT,
     }
     if link.status != LinkStatus.SYNCED:
         fields["status_changed_at"] = now
@@ -192,6 +200,7 @@ def link_failed(
         "error_system": system,
         "message": message,
         "next_retry_at": next_retry_at,
+        **SEEN_SPENT,
     }
     if link.status != status:
         fields["status_changed_at"] = now
@@ -221,6 +230,12 @@ def link_mark_error(link: Link, *, code: str, system: str, message: str, **field
         next_retry_at=None,
         **fields,
     )
+
+
+def link_la_absence_forget(link: Link) -> None:
+    """About to create the record in LA: a later attempt must search LA first."""
+    Link.objects.filter(pk=link.pk).update(la_absent_checked=False)
+    link.la_absent_checked = False
 
 
 def link_store_create_marker(link: Link, marker: str) -> None:

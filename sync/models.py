@@ -70,6 +70,15 @@ class Link(models.Model):
     # id is stored: a create whose answer was lost, or whose resthook comes first, is then
     # recognised instead of copied. PM's POST is not idempotent.
     pm_create_marker = models.CharField(max_length=100, blank=True, editable=False)
+    # The record as a poll or a delivery read it when it queued this link: the next sync
+    # uses it instead of reading the record again, and clears it when it ends. A newer
+    # read replaces it (and queues the link again).
+    pm_seen = models.JSONField(null=True, blank=True, editable=False)
+    la_seen = models.JSONField(null=True, blank=True, editable=False)
+    # LA was searched for this record's PM id when a poll took it in (a page of records at
+    # a time) and held none; cleared just before the hub first tries to create it in LA,
+    # so any later attempt searches again for a create whose answer was lost.
+    la_absent_checked = models.BooleanField(default=False, editable=False)
 
     status = models.CharField(
         max_length=10, choices=LinkStatus.choices, default=LinkStatus.UNSYNCED
@@ -312,6 +321,9 @@ class WorkLease(models.Model):
     name = models.CharField(max_length=40, primary_key=True)
     token = models.UUIDField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    next_run_at = models.DateTimeField(
+        null=True, blank=True, help_text="Its schedule fires earlier to no effect."
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -39,3 +39,16 @@ def work_lease_renew(name: str, token: uuid.UUID | str, *, seconds: float) -> bo
 
 def work_lease_release(name: str, token: uuid.UUID | str) -> None:
     WorkLease.objects.filter(name=name, token=token).update(token=None, expires_at=None)
+
+
+def work_due(name: str) -> bool:
+    """Whether the job's next run has come (it has none set: always)."""
+    now = timezone.now()
+    return not WorkLease.objects.filter(name=name, next_run_at__gt=now).exists()
+
+
+def work_next_run_set(name: str, after: timedelta) -> None:
+    """The job runs next `after` from now (its schedule may fire sooner, to no effect)."""
+    next_run_at = timezone.now() + after
+    if not WorkLease.objects.filter(name=name).update(next_run_at=next_run_at):
+        WorkLease.objects.get_or_create(name=name, defaults={"next_run_at": next_run_at})

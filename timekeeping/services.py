@@ -225,6 +225,7 @@ def _send_chunk(entries: list[TimeEntry], caches: dict) -> dict[int, str]:
     left waiting, with why."""
     waiting: dict[int, str] = {}
     ready: list[tuple[TimeEntry, Link]] = []
+    _matters_read(entries, caches)
     for entry in entries:
         link = entry.link
         try:
@@ -289,6 +290,38 @@ def _fee_earner(timekeeper: Timekeeper, cache: dict) -> str | None:
         if found:
             Timekeeper.objects.filter(pk=timekeeper.pk).update(la_fee_earner_id=str(found["id"]))
     return cache[timekeeper.pk]
+
+
+def _matters_read(entries: list[TimeEntry], caches: dict) -> None:
+    """Read the chunk's matters as PM and LA hold them now, a page of them per request
+    (`id_in` in PM, `pm_matter_id__in` in LA) rather than two requests per matter; what
+    can't be read this way now is read one by one by the checks."""
+    links = {}
+    for entry in entries:
+        link = _link_of(entry.matter)
+        if link and link.pm_id and link.la_id and link.status == LinkStatus.SYNCED:
+            links[link.pm_id] = link
+    references = caches.setdefault("pm_references", {})
+    numbers = caches.setdefault("files", {})
+    wanted = [pm_id for pm_id in links if pm_id not in references]
+    if wanted:
+        try:
+            actions = pm_client().list_all("actions", id_in=",".join(wanted))
+            found = {str(action["id"]): action.get("reference") or "" for action in actions}
+        except ConnectorError:
+            found = None
+        if found is not None:
+            for pm_id in wanted:
+                references[pm_id] = found.get(pm_id)  # None: no longer in PM
+    wanted = [pm_id for pm_id, link in links.items() if link.la_id not in numbers]
+    if wanted:
+        try:
+            files = la_client().find_by_pm_ids("files", "pm_matter_id", wanted)
+        except ConnectorError:
+            files = {}
+        for pm_id, raw in files.items():
+            if str(raw["id"]) == links[pm_id].la_id:
+                numbers[links[pm_id].la_id] = raw["file_number"]
 
 
 def _la_file_number(matter_link: Link, cache: dict) -> str:

@@ -276,6 +276,10 @@ PM_ACTION_TYPE_ID = env.int("PM_ACTION_TYPE_ID", default=1)
 PM_CONNECT_SANDBOX_ON_START = env.bool("PM_CONNECT_SANDBOX_ON_START", default=False)
 # Resthook deliveries kept this long after they were processed.
 WEBHOOK_RECEIPT_RETENTION_DAYS = env.int("WEBHOOK_RECEIPT_RETENTION_DAYS", default=14)
+# While every webhook is registered and active and the last pass read everything, the
+# scheduled poll (every minute) reads PM and LA only this often: webhooks bring changes
+# within seconds, and the poll is there for what a lost delivery missed. 0: every minute.
+POLL_QUIET_MINUTES = env.int("POLL_QUIET_MINUTES", default=15)
 
 LA_API_URL = env("LA_API_URL", default=f"{HUB_BASE_URL}/sandbox/la/api/v1/")
 SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=10.0)

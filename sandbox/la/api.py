@@ -48,6 +48,9 @@ from .serializers import (
     WebhookOutput,
 )
 
+# A multi-value filter (`pm_contact_id__in=1,2,3`) takes at most a page's worth of values.
+MAX_LIST_VALUES = 200
+
 STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -104,6 +107,16 @@ class LAView(APIView):
     def param(self, name: str) -> str | None:
         value = self.request.query_params.get(name)
         return value if value not in (None, "") else None
+
+    def param_list(self, name: str) -> list[str] | None:
+        """A filter of several values, comma-separated, at most MAX_LIST_VALUES."""
+        value = self.param(name)
+        if value is None:
+            return None
+        values = [part.strip() for part in value.split(",") if part.strip()]
+        if len(values) > MAX_LIST_VALUES:
+            raise BadRequest(f"{name} takes at most {MAX_LIST_VALUES} values", field=name)
+        return values
 
     def param_int(self, name: str) -> int | None:
         value = self.param(name)
@@ -163,6 +176,7 @@ class ContactCollection(LAView):
         contacts = selectors.contact_list(
             modified_since=self.param_modified_since(),
             pm_contact_id=self.param("pm_contact_id"),
+            pm_contact_ids=self.param_list("pm_contact_id__in"),
             contact_number=self.param("contact_number"),
             email=self.param("email"),
         )
@@ -192,6 +206,7 @@ class FileCollection(LAView):
         files = selectors.file_list(
             modified_since=self.param_modified_since(),
             pm_matter_id=self.param("pm_matter_id"),
+            pm_matter_ids=self.param_list("pm_matter_id__in"),
             file_number=self.param("file_number"),
             contact=self.param_int("contact"),
         )

@@ -19,6 +19,7 @@ def contact_list(
     *,
     modified_since: datetime.datetime | None = None,
     pm_contact_id: str | None = None,
+    pm_contact_ids: list[str] | None = None,
     contact_number: str | None = None,
     email: str | None = None,
 ) -> QuerySet[Contact]:
@@ -26,6 +27,7 @@ def contact_list(
         Contact.objects.order_by("pk"),
         modified_at__gte=modified_since,
         pm_contact_id=pm_contact_id,
+        pm_contact_id__in=pm_contact_ids,
         contact_number=contact_number,
         email__iexact=email,
     )
@@ -35,6 +37,7 @@ def file_list(
     *,
     modified_since: datetime.datetime | None = None,
     pm_matter_id: str | None = None,
+    pm_matter_ids: list[str] | None = None,
     file_number: str | None = None,
     contact: int | None = None,
 ) -> QuerySet[File]:
@@ -42,6 +45,7 @@ def file_list(
         File.objects.order_by("pk"),
         modified_at__gte=modified_since,
         pm_matter_id=pm_matter_id,
+        pm_matter_id__in=pm_matter_ids,
         file_number=file_number,
         contact_id=contact,
     )

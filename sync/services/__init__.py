@@ -37,17 +37,20 @@ def links_collected() -> Iterator[list[int]]:
         _collected.reset(token)
 
 
-def link_enqueue(link: Link, *, message: str = "Sync queued.") -> None:
-    """Mark the link pending and queue its sync once the current transaction commits."""
-    link_mark_pending(link, message)
+def link_enqueue(link: Link, *, message: str = "Sync queued.", **seen) -> None:
+    """Mark the link pending and queue its sync once the current transaction commits;
+    `seen` is the record as the caller read it (`pm_seen=raw` or `la_seen=raw`)."""
+    link_mark_pending(link, message, **seen)
     link_queue(link.pk)
 
 
-def link_seen_queue(link: Link, seen: Seen, *, message: str) -> None:
+def link_seen_queue(link: Link, seen: Seen, *, message: str, **read) -> None:
     """Queue the sync of a record taken in from PM or LA, if it needs one: a changed
-    record's link is marked pending first; a new one was made pending already."""
+    record's link is marked pending first, keeping the record as it was `read`
+    (`pm_seen=raw` or `la_seen=raw`) so the sync needn't read it again; a new one was
+    made pending, with what was read, already."""
     if seen is Seen.CHANGED:
-        link_enqueue(link, message=message)
+        link_enqueue(link, message=message, **read)
     elif seen is Seen.NEW:
         link_queue(link.pk)
 

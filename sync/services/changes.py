@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -37,7 +37,7 @@ from . import (
     time_entries,
 )
 from .connection import pm_connected
-from .engine import SyncBlocked
+from .engine import Seen, SyncBlocked
 from .timekeepers import pm_user_participants, timekeepers_refresh
 
 logger = logging.getLogger(__name__)
@@ -101,13 +101,13 @@ def pm_record_seen(resource: str, raw: dict, *, firm_people: set[str]) -> Link |
         except SyncBlocked as blocked:
             logger.warning("PM action %s not taken in: %s", raw.get("id"), blocked.message)
             return None
-    link_seen_queue(link, seen, message="Changed in PM; sync queued.")
+    link_seen_queue(link, seen, message="Changed in PM; sync queued.", pm_seen=raw)
     return link
 
 
 def la_contact_seen(raw: dict) -> Link:
     link, seen = contacts.contact_ingest(system="la", remote=contacts.la_remote(raw))
-    link_seen_queue(link, seen, message="Changed in LA; sync queued.")
+    link_seen_queue(link, seen, message="Changed in LA; sync queued.", la_seen=raw)
     return link
 
 
@@ -117,9 +117,62 @@ def contacts_seen(system: str, raws: list[dict], *, firm_people: set[str]) -> No
         remotes = [contacts.pm_remote(raw) for raw in raws if str(raw["id"]) not in firm_people]
     else:
         remotes = [contacts.la_remote(raw) for raw in raws]
+    read = {remote.id: remote.raw for remote in remotes}
+    results = contacts.contacts_ingest(system=system, remotes=remotes)
+    if system == System.PM:
+        la_search_new(contacts.ADAPTER, [link for link, seen in results if seen is Seen.NEW])
     message = f"Changed in {system.upper()}; sync queued."
-    for link, seen in contacts.contacts_ingest(system=system, remotes=remotes):
-        link_seen_queue(link, seen, message=message)
+    for link, seen in results:
+        raw = read.get(link.pm_id if system == System.PM else link.la_id)
+        link_seen_queue(link, seen, message=message, **{f"{system}_seen": raw})
+
+
+def actions_seen(raws: list[dict]) -> None:
+    """A page of PM actions: each taken in (`matter_ingest`), then LA searched once for
+    the new ones, then their syncs queued."""
+    taken: list[tuple[Link, Seen, dict]] = []
+    for raw in raws:
+        try:
+            link, seen = matters.matter_ingest(remote=matters.pm_remote(raw))
+        except SyncBlocked as blocked:
+            logger.warning("PM action %s not taken in: %s", raw.get("id"), blocked.message)
+            continue
+        taken.append((link, seen, raw))
+    la_search_new(matters.ADAPTER, [link for link, seen, _ in taken if seen is Seen.NEW])
+    for link, seen, raw in taken:
+        link_seen_queue(link, seen, message="Changed in PM; sync queued.", pm_seen=raw)
+
+
+def la_search_new(adapter, links: list[Link]) -> None:
+    """Search LA once for a page of records new from PM, by their PM ids: one request
+    instead of one per record at its first sync. A record LA holds already (the hub made
+    it before its database was restored, say) is linked to it; the rest are marked
+    searched (`Link.la_absent_checked`), so their first sync creates them without
+    searching again. When LA can't be asked now, each sync searches on its own."""
+    wanted = {link.pm_id: link for link in links if link.pm_id and not link.la_id}
+    if not wanted:
+        return
+    try:
+        found = la_client().find_by_pm_ids(
+            adapter.la_collection, adapter.la_pm_id_field, list(wanted)
+        )
+    except ConnectorError as error:
+        logger.info("LA not searched for %d new records: %s", len(wanted), error.message)
+        return
+    absent = [link.pk for pm_id, link in wanted.items() if pm_id not in found]
+    Link.objects.filter(pk__in=absent, la_id__isnull=True).update(la_absent_checked=True)
+    for pm_id, raw in found.items():
+        link = wanted.get(pm_id)
+        if link is None:
+            continue
+        try:
+            with transaction.atomic():
+                Link.objects.filter(pk=link.pk, la_id__isnull=True).update(
+                    la_id=str(raw["id"]), la_seen=raw
+                )
+        except IntegrityError:
+            continue  # another link holds that LA record: its sync will show why
+        link.la_id = str(raw["id"])
 
 
 def webhook_receipt_process(*, receipt_id: int) -> None:
@@ -350,12 +403,14 @@ def _poll(
 
 
 def _page_ingester(system: str, resource: str, firm_people: set[str]):
-    """How a poll takes in a page of records of a resource: contacts and time together
-    (they come in volume on a firm's first poll), the rest one record at a time."""
+    """How a poll takes in a page of records of a resource: contacts, matters and time a
+    page at a time (they come in volume on a firm's first poll), the rest one by one."""
     if system == System.PM and resource == "timeentries":
         return lambda raws: time_entries.time_entries_ingest(raws=raws)
     if (system, resource) in {(System.PM, "participants"), (System.LA, "contacts")}:
         return lambda raws: contacts_seen(system, raws, firm_people=firm_people)
+    if (system, resource) == (System.PM, "actions"):
+        return actions_seen
 
     def each(raws: list[dict]) -> None:
         for raw in raws:

@@ -46,6 +46,7 @@ class ContactAdapter(RecordAdapter):
     record_type = RecordType.CONTACT
     fields = CONTACT_FIELDS
     la_pm_id_field = "pm_contact_id"
+    la_collection = "contacts"
 
     def check(self, record: Contact) -> None:
         try:
@@ -54,6 +55,12 @@ class ContactAdapter(RecordAdapter):
             raise SyncBlocked(
                 f"Reference {record.reference!r}: {error.messages[0]}", code="invalid_reference"
             ) from error
+
+    def pm_from_raw(self, raw):
+        return pm_remote(raw)
+
+    def la_from_raw(self, raw):
+        return la_remote(raw)
 
     def pm_read(self, pm_id):
         raw = pm_client().get(PM_RESOURCE, pm_id)
@@ -167,14 +174,16 @@ def _link_by_twin(system: str, remote: Remote) -> Link | None:
 
 def _new_link(system: str, remote: Remote, contact: Contact) -> Link:
     """The pending link of a contact the hub has just made from `remote`."""
-    id_field = "pm_id" if system == "pm" else "la_id"
-    snapshot_field = "pm_snapshot" if system == "pm" else "la_snapshot"
     return Link(
         record_type=RecordType.CONTACT,
         contact=contact,
         status=LinkStatus.PENDING,
         message="New in " + ("PM" if system == "pm" else "LA") + "; sync queued.",
-        **{id_field: remote.id, snapshot_field: _hub_fields(remote.values)},
+        **{
+            f"{system}_id": remote.id,
+            f"{system}_snapshot": _hub_fields(remote.values),
+            f"{system}_seen": remote.raw,
+        },
     )
 
 

@@ -34,6 +34,7 @@ from sync.fields import LA, PM, SharedField, field_names
 from sync.links import (
     link_event,
     link_failed,
+    link_la_absence_forget,
     link_lease_acquire,
     link_lease_drop,
     link_store_create_marker,
@@ -94,6 +95,7 @@ class RecordAdapter:
     record_type: str
     fields: tuple[SharedField, ...]
     la_pm_id_field: str = ""  # where LA keeps the PM id ("pm_contact_id", "pm_matter_id")
+    la_collection: str = ""  # LA's collection of the type ("contacts", "files")
 
     def hub_values(self, record) -> dict[str, Any]:
         return {f.name: getattr(record, f.name) for f in self.fields}
@@ -120,6 +122,8 @@ class RecordAdapter:
         """What a record created in PM carries for `pm_find` and ingest to know it again."""
         return ""
 
+    def pm_from_raw(self, raw: dict) -> Remote: ...
+    def la_from_raw(self, raw: dict) -> Remote: ...
     def pm_read(self, pm_id: str) -> Remote | None: ...
     def pm_find(self, link: Link, record) -> Remote | None: ...
     def pm_create(self, values: dict, link: Link, record) -> Remote: ...
@@ -170,9 +174,12 @@ def adapter_register(adapter: RecordAdapter) -> RecordAdapter:
 def record_sync(link_id: int) -> bool:
     """Sync one link now. False when another worker holds it (it will run again).
 
-    A first sync that creates the record in LA costs six queries: take the lease, load
-    the link with its record, store LA's id, save what LA assigned to the hub record,
-    write the history row, and record the outcome together with letting go of the lease.
+    A first sync that creates the record in LA costs seven queries: take the lease,
+    load the link with its record, note that a create may now have been made, store LA's
+    id, save what LA assigned to the hub record, write the history row, and record the
+    outcome together with letting go of the lease. And two requests, when the poll that
+    took the record in read it and searched LA for it already: the create in LA and the
+    number written back to PM.
     """
     if not pm_connected():
         # Every record type reads PM; while the connection needs a person the link stays
@@ -271,11 +278,28 @@ def _refused_before(link: Link, error: ConnectorError) -> bool:
     return details.get("code") == error.code and details.get("system", error.system) == error.system
 
 
+def _pm_now(adapter: RecordAdapter, link: Link) -> Remote | None:
+    """PM's record as the poll or delivery that queued the link read it, else read now."""
+    if link.pm_seen and str(link.pm_seen.get("id")) == link.pm_id:
+        return adapter.pm_from_raw(link.pm_seen)
+    return adapter.pm_read(link.pm_id)
+
+
+def _la_now(adapter: RecordAdapter, link: Link) -> Remote | None:
+    if link.la_seen and str(link.la_seen.get("id")) == link.la_id:
+        return adapter.la_from_raw(link.la_seen)
+    return adapter.la_read(link.la_id)
+
+
 def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
+    """One merge and the writes it calls for. Reads cost requests, so each side is read
+    at most once, and not at all when the poll or delivery that queued the link read it
+    (`Link.pm_seen`, `la_seen`); LA is searched for a record created from PM only when a
+    poll did not search for it already (`Link.la_absent_checked`)."""
     report = PassReport()
-    pm = adapter.pm_read(link.pm_id) if link.pm_id else None
-    la = adapter.la_read(link.la_id) if link.la_id else None
-    if la is None and link.pm_id:
+    pm = _pm_now(adapter, link) if link.pm_id else None
+    la = _la_now(adapter, link) if link.la_id else None
+    if la is None and link.pm_id and not link.la_absent_checked:
         la = adapter.la_find(link, record)
         if la is not None:
             link_store_foreign_id(link, la_id=la.id)
@@ -312,6 +336,9 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
     # LA first: it assigns the numbers that PM and the hub then take.
     la_names = [f.name for f in adapter.fields if LA in f.systems]
     if la is None:
+        if link.la_absent_checked:
+            # From here on a create may have been made: later attempts search first.
+            link_la_absence_forget(link)
         la = adapter.la_create(target, link, record)
         link_store_foreign_id(link, la_id=la.id)
         report.writes.append(f"created in LA as {la.id}")

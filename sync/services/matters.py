@@ -90,7 +90,9 @@ def _contact_id_lookup(system: str, foreign_id: str) -> int:
         link, seen = contact_ingest(system=system, remote=remote)
         from sync.services import link_seen_queue
 
-        link_seen_queue(link, seen, message="Client of a matter; sync queued.")
+        link_seen_queue(
+            link, seen, message="Client of a matter; sync queued.", **{f"{system}_seen": remote.raw}
+        )
     return link.contact_id
 
 
@@ -177,6 +179,7 @@ class MatterAdapter(RecordAdapter):
     record_type = RecordType.MATTER
     fields = MATTER_FIELDS
     la_pm_id_field = "pm_matter_id"
+    la_collection = "files"
 
     def hub_values(self, record: Matter) -> dict:
         values = super().hub_values(record)
@@ -216,6 +219,12 @@ class MatterAdapter(RecordAdapter):
                 system="la",
                 code="client_pending",
             )
+
+    def pm_from_raw(self, raw):
+        return pm_remote(raw)
+
+    def la_from_raw(self, raw):
+        return la_remote(raw)
 
     def pm_read(self, pm_id):
         raw = pm_client().get(PM_RESOURCE, pm_id)
@@ -357,6 +366,7 @@ def matter_ingest(*, remote: Remote) -> tuple[Link, Seen]:
                 matter=matter,
                 pm_id=remote.id,
                 pm_snapshot=values,
+                pm_seen=remote.raw,
                 status=LinkStatus.PENDING,
                 message="New in PM; sync queued.",
             )

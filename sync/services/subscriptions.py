@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +25,13 @@ from sync.connectors.base import ConnectorError
 
 from ..models import PmConnection, PollCursor, System
 from ..webhooks import PM_RECEIVER_PATH
-from ..work import work_lease_release, work_lease_renew, work_lease_take
+from ..work import (
+    work_due,
+    work_lease_release,
+    work_lease_renew,
+    work_lease_take,
+    work_next_run_set,
+)
 from .changes import KNOWN_EVENTS, links_resume, poll_all, poll_people_refresh, poll_steps
 from .connection import connection_keep_alive, pm_connected, pm_connection
 
@@ -101,10 +108,12 @@ def la_webhooks_ensure() -> list[str]:
     return missing
 
 
-def poll_prepare() -> None:
-    """Before a pass: keep the PM grant alive and check the webhook registrations."""
+def poll_prepare() -> bool:
+    """Before a pass: keep the PM grant alive and check the webhook registrations.
+    True when PM is connected and every webhook of both systems was found in place."""
     ensures = [la_webhooks_ensure]
-    if pm_connected():
+    in_place = pm_connected()
+    if in_place:
         ensures.insert(0, pm_resthooks_ensure)
         try:
             connection_keep_alive()
@@ -112,9 +121,12 @@ def poll_prepare() -> None:
             logger.warning("Could not refresh the PM connection: %s", error.message)
     for ensure in ensures:
         try:
-            ensure()
+            if ensure():
+                in_place = False  # some were missing or disabled: registered again now
         except ConnectorError as error:
             logger.warning("Could not check webhook registrations: %s", error.message)
+            in_place = False
+    return in_place
 
 
 def poll_pass() -> dict[str, int]:
@@ -124,19 +136,38 @@ def poll_pass() -> dict[str, int]:
     return poll_all()
 
 
-def poll_chain_start() -> dict[str, int]:
-    """The scheduled pass (every minute), cut into bounded tasks: this task prepares and
-    reads up to POLL_PAGES_PER_TASK pages, then hands the rest to the next task
-    (`poll_chain_continue`), so a firm's first pass over 100,000 records never outlives
-    a task's timeout. One chain runs at a time (its `WorkLease`); a chain whose worker
-    died lapses after POLL_LEASE_SECONDS and the next schedule starts a new one, which
-    picks every resource up where its cursor stopped."""
+def poll_due() -> bool:
+    """Whether the scheduled poll should run a pass now: its next run has come, or a
+    pass was left unfinished (its chain died) or met a fault, which go on at once."""
+    if work_due(POLL_LEASE):
+        return True
+    return PollCursor.objects.exclude(resume_url="", last_error="").exists()
+
+
+def poll_chain_start(*, now: bool = False) -> dict[str, int]:
+    """The scheduled pass (the schedule fires every minute), cut into bounded tasks:
+    this task prepares and reads up to POLL_PAGES_PER_TASK pages, then hands the rest to
+    the next task (`poll_chain_continue`), so a firm's first pass over 100,000 records
+    never outlives a task's timeout. One chain runs at a time (its `WorkLease`); a chain
+    whose worker died lapses after POLL_LEASE_SECONDS and the next schedule starts a new
+    one, which picks every resource up where its cursor stopped.
+
+    While every webhook is in place the next pass comes POLL_QUIET_MINUTES later, not a
+    minute later: the webhooks carry the changes, and a quiet hub spends a fraction of
+    the requests (docs/performance.md, "Idle cost"). `now` runs a pass whatever the
+    schedule (after connecting)."""
+    if not now and not poll_due():
+        return {}
     token = work_lease_take(POLL_LEASE, seconds=POLL_LEASE_SECONDS)
     if token is None:
         logger.info("A poll is still running; this one is skipped.")
         return {}
     try:
-        poll_prepare()
+        quiet = poll_prepare()
+        work_next_run_set(
+            POLL_LEASE,
+            timedelta(minutes=settings.POLL_QUIET_MINUTES if quiet else 0),
+        )
         people_read = poll_people_refresh()
     except BaseException:
         work_lease_release(POLL_LEASE, token)
@@ -181,5 +212,5 @@ def connection_resumed() -> dict:
     except ConnectorError as error:
         logger.warning("Could not register the PM resthooks: %s", error.message)
     PollCursor.objects.filter(system=System.PM).update(resume_url="", pass_started_at=None)
-    polled = poll_chain_start()
+    polled = poll_chain_start(now=True)
     return {"resthooks": registered, "polled": polled, "queued": links_resume()}

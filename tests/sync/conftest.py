@@ -1,5 +1,7 @@
 """Integration fixtures: the hub's engine talks to the sandbox over real HTTP."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from sandbox.faults import fault_config
@@ -8,6 +10,7 @@ from sandbox.la import services as la_services
 from sandbox.pm import models as pm
 from sandbox.pm import services as pm_services
 from sync.connectors import clients_reset
+from sync.connectors.base import JsonHttpClient
 from sync.models import PollCursor
 from sync.services.connection import sandbox_connect
 from tests.sync.helpers import pm_matter, sync_everything
@@ -45,6 +48,20 @@ def systems(live_server, settings):
     PollCursor.objects.all().delete()
     yield live_server
     clients_reset()
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Every request the connectors send: (system, method, path)."""
+    made: list[tuple[str, str, str]] = []
+    original = JsonHttpClient.send
+
+    def counting(client, method, path, **kwargs):
+        made.append((client.system, method, urlsplit(client.url(path)).path))
+        return original(client, method, path, **kwargs)
+
+    monkeypatch.setattr(JsonHttpClient, "send", counting)
+    return made
 
 
 @pytest.fixture

@@ -90,9 +90,7 @@ def test_a_chain_whose_worker_died_is_taken_up_where_its_cursor_stopped(
     subscriptions.poll_chain_start()
     subscriptions.poll_chain_continue(*queued.pop(0)[1:])  # second page read, then killed
     orphan = queued.pop(0)
-    WorkLease.objects.filter(name="poll").update(
-        expires_at=timezone.now() - timedelta(seconds=1)
-    )
+    WorkLease.objects.filter(name="poll").update(expires_at=timezone.now() - timedelta(seconds=1))
 
     counts = subscriptions.poll_chain_start()
 
@@ -118,3 +116,53 @@ def test_a_fault_mid_pass_keeps_the_place_reached(systems, small_pages, queued, 
     subscriptions.poll_chain_start()
     run_chain(queued)
     assert Contact.objects.count() == 7
+
+
+@pytest.fixture
+def hooks_in_place(systems, settings):
+    """Every resthook and LA webhook registered, and a quiet interval of 15 minutes."""
+    settings.POLL_QUIET_MINUTES = 15
+    subscriptions.pm_resthooks_ensure()
+    subscriptions.la_webhooks_ensure()
+
+
+def test_a_quiet_hub_reads_pm_and_la_only_every_quiet_interval(hooks_in_place, calls):
+    subscriptions.poll_chain_start()
+    assert calls  # the first pass read both systems
+    calls.clear()
+
+    for _ in range(3):  # the schedule fires every minute
+        assert subscriptions.poll_chain_start() == {}
+
+    assert calls == []
+    WorkLease.objects.filter(name="poll").update(next_run_at=timezone.now() - timedelta(seconds=1))
+    subscriptions.poll_chain_start()
+    assert {system for system, _, _ in calls} == {"pm", "la"}
+
+
+def test_a_hook_found_disabled_brings_the_next_pass_at_the_next_schedule(hooks_in_place, calls):
+    from sandbox.pm import models as pm
+
+    pm.RestHook.objects.filter(event_name="ParticipantUpdated").update(
+        status=pm.RestHook.Status.DISABLED
+    )
+    subscriptions.poll_chain_start()  # finds it disabled and registers it again
+    calls.clear()
+
+    subscriptions.poll_chain_start()
+
+    assert calls  # not quiet: a change may have gone unannounced meanwhile
+
+
+def test_a_pass_left_unfinished_goes_on_at_once_even_when_quiet(
+    hooks_in_place, small_pages, queued, calls
+):
+    participants(5)
+    subscriptions.poll_chain_start()  # one page read, the rest handed on
+    queued.clear()  # ...and that task was lost with its cluster
+    WorkLease.objects.filter(name="poll").update(expires_at=timezone.now() - timedelta(seconds=1))
+    calls.clear()
+
+    subscriptions.poll_chain_start()
+
+    assert ("pm", "GET", "/sandbox/pm/api/rest/participants") in calls

@@ -66,6 +66,16 @@ class LegalAccountingClient(JsonHttpClient):
         page = page or {}
         return page.get("results", []), str(page.get("next") or "")
 
+    def find_by_pm_ids(self, path: str, pm_id_field: str, pm_ids: list[str]) -> dict[str, dict]:
+        """The records of a collection holding any of `pm_ids` in `pm_id_field`, by PM id:
+        one request for up to PAGE_SIZE ids (`<field>__in`, docs/legal-accounting-api.md)."""
+        found: dict[str, dict] = {}
+        for start in range(0, len(pm_ids), PAGE_SIZE):
+            chunk = ",".join(pm_ids[start : start + PAGE_SIZE])
+            for raw in self.list_all(path, **{f"{pm_id_field}__in": chunk}):
+                found[str(raw.get(pm_id_field))] = raw
+        return found
+
     def find_one(self, path: str, **params) -> dict | None:
         results = self.call("GET", path, params=params).get("results", [])
         return results[0] if results else None
