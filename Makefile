@@ -1,21 +1,42 @@
 # `make run` starts the product on SQLite with the sandbox; `make test` runs the suite.
+# Installs come from the lockfiles, each package checked against its hash: requirements.txt
+# (what the hub runs on) for `make run`, requirements-dev.txt (that and the test tools) for
+# `make test`. `make lock` regenerates both from pyproject.toml.
 VENV ?= .venv
+PYTHON ?= python3.11
 PY := $(VENV)/bin/python
-INSTALLED := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# One resolution for every Python the project supports (pyproject's requires-python).
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_ARGS)
 
-.PHONY: run test lint format install migrate superuser clean
+.PHONY: run test lint format install install-dev lock migrate superuser clean
 
 $(PY):
-	python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
-$(INSTALLED): pyproject.toml | $(PY)
+$(RUNTIME): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $(INSTALLED)
+	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
 
-install: $(INSTALLED)
+$(DEV): requirements-dev.txt $(RUNTIME)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
+	touch $@
+
+install: $(RUNTIME)
+
+install-dev: $(DEV)
+
+# After changing dependencies in pyproject.toml; `make lock LOCK_ARGS=--upgrade` moves
+# every pin to the newest release allowed. Commit both files.
+lock: $(DEV)
+	$(LOCK) -o requirements.txt
+	$(LOCK) --extra dev -c requirements.txt -o requirements-dev.txt
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -29,11 +50,11 @@ run: export HUB_BASE_URL ?= http://$(HOST):$(PORT)
 run: migrate superuser
 	$(PY) manage.py run_hub --host $(HOST) --port $(PORT)
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 

@@ -210,3 +210,39 @@ def test_the_openapi_schema_answers(client, admin_user):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"openapi" in response.content
+
+
+def test_production_serves_its_static_files_with_whitenoise():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; m = settings.MIDDLEWARE; print("
+        "m.index('whitenoise.middleware.WhiteNoiseMiddleware') "
+        "- m.index('django.middleware.security.SecurityMiddleware'), "
+        "settings.STORAGES['staticfiles']['BACKEND'].rsplit('.', 1)[-1])",
+        **production(),
+    )
+    # Right after SecurityMiddleware, as WhiteNoise asks: before sessions and the rest.
+    assert result.stdout.splitlines()[-1].split() == [
+        "1",
+        "CompressedManifestStaticFilesStorage",
+    ], result.stderr
+
+
+def test_the_operations_endpoints_come_before_every_other_middleware():
+    assert settings.MIDDLEWARE[0] == "ops.middleware.OperationsEndpointsMiddleware"
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" not in settings.MIDDLEWARE
+
+
+@pytest.mark.parametrize("token", ["", "k9" + "Zq4-Lm8_Rt2Wx6Pv" * 2])
+def test_the_deploy_check_accepts_no_metrics_token_or_a_strong_one(token):
+    result = run_manage(*DEPLOY_CHECK, **production(METRICS_TOKEN=token))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("token", ["metrics", "short-token", published.SANDBOX_LA_API_TOKEN])
+def test_the_deploy_check_refuses_a_weak_metrics_token(settings, token):
+    from ops.checks import metrics_token_check
+
+    settings.METRICS_TOKEN = token
+    assert [error.id for error in metrics_token_check(None)] == ["ops.E001"]

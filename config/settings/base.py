@@ -8,6 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp import constants as csp
+
+from ops.csp import inline_handler_hashes, url_origin
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -280,6 +283,9 @@ WEBHOOK_RECEIPT_RETENTION_DAYS = env.int("WEBHOOK_RECEIPT_RETENTION_DAYS", defau
 # scheduled poll (every minute) reads PM and LA only this often: webhooks bring changes
 # within seconds, and the poll is there for what a lost delivery missed. 0: every minute.
 POLL_QUIET_MINUTES = env.int("POLL_QUIET_MINUTES", default=15)
+# Long tasks that work through the links that can wait (a first sync, retries) at the
+# request budget's pace (sync/services/runner.py); keep a worker free for live changes.
+LINK_RUNNERS = env.int("LINK_RUNNERS", default=1)
 
 LA_API_URL = env("LA_API_URL", default=f"{HUB_BASE_URL}/sandbox/la/api/v1/")
 SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=10.0)
@@ -311,23 +317,124 @@ SANDBOX_PM_ORGKEY = env("SANDBOX_PM_ORGKEY", default="sandboxfirm")
 
 # Where an admin opens a linked record's page in each system: a URL per record type,
 # with "{id}" standing for that system's id. The defaults are the sandbox's admin pages.
+SANDBOX_ADMIN_URL = f"{HUB_BASE_URL}/sandbox/admin"
 PM_RECORD_URLS = {
     "contact": env(
-        "PM_CONTACT_URL", default=f"{HUB_BASE_URL}/admin/sandbox_pm/participant/{{id}}/change/"
+        "PM_CONTACT_URL", default=f"{SANDBOX_ADMIN_URL}/sandbox_pm/participant/{{id}}/change/"
     ),
-    "matter": env(
-        "PM_MATTER_URL", default=f"{HUB_BASE_URL}/admin/sandbox_pm/action/{{id}}/change/"
-    ),
+    "matter": env("PM_MATTER_URL", default=f"{SANDBOX_ADMIN_URL}/sandbox_pm/action/{{id}}/change/"),
     "time_entry": env(
-        "PM_TIME_ENTRY_URL", default=f"{HUB_BASE_URL}/admin/sandbox_pm/timeentry/{{id}}/change/"
+        "PM_TIME_ENTRY_URL", default=f"{SANDBOX_ADMIN_URL}/sandbox_pm/timeentry/{{id}}/change/"
     ),
 }
 LA_RECORD_URLS = {
     "contact": env(
-        "LA_CONTACT_URL", default=f"{HUB_BASE_URL}/admin/sandbox_la/contact/{{id}}/change/"
+        "LA_CONTACT_URL", default=f"{SANDBOX_ADMIN_URL}/sandbox_la/contact/{{id}}/change/"
     ),
-    "matter": env("LA_MATTER_URL", default=f"{HUB_BASE_URL}/admin/sandbox_la/file/{{id}}/change/"),
+    "matter": env("LA_MATTER_URL", default=f"{SANDBOX_ADMIN_URL}/sandbox_la/file/{{id}}/change/"),
     "time_entry": env(
-        "LA_TIME_ENTRY_URL", default=f"{HUB_BASE_URL}/admin/sandbox_la/timeentry/{{id}}/change/"
+        "LA_TIME_ENTRY_URL", default=f"{SANDBOX_ADMIN_URL}/sandbox_la/timeentry/{{id}}/change/"
     ),
 }
+
+# Operations (ops/, docs/deployment.md): /healthz, /readyz and /metrics, answered by the
+# first middleware (so they need no ALLOWED_HOSTS entry and are never redirected to
+# HTTPS). /readyz asks LA with READYZ_TIMEOUT and keeps its answer READYZ_CACHE_SECONDS.
+# /metrics and a task host's exporter (METRICS_HOST:METRICS_PORT, `manage.py run_worker`)
+# answer only `Authorization: Bearer <METRICS_TOKEN>`, and nothing while it is unset.
+INSTALLED_APPS = [*INSTALLED_APPS, "ops"]
+MIDDLEWARE = ["ops.middleware.OperationsEndpointsMiddleware", *MIDDLEWARE]
+READYZ_TIMEOUT = env.float("READYZ_TIMEOUT", default=2.0)
+READYZ_CACHE_SECONDS = env.int("READYZ_CACHE_SECONDS", default=60)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_HOST = env("METRICS_HOST", default="127.0.0.1")
+METRICS_PORT = env.int("METRICS_PORT", default=0)
+
+# Logs: "plain" lines locally, one JSON object a line in production (LOG_FORMAT). Each
+# line carries the link, record type, system and task it is about when they are known
+# (sync/log_context.py).
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+LOGGING["formatters"]["json"] = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(levelname)s %(name)s %(message)s",
+    "rename_fields": {"levelname": "level", "name": "logger"},
+    "timestamp": True,
+}
+LOGGING["filters"] = {"log_context": {"()": "sync.log_context.LogContextFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["log_context"]
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+
+# Error reporting to Sentry, only when SENTRY_DSN is set (ops/error_reporting.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+
+# Where `collectstatic` gathers static files (production serves them with WhiteNoise).
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(STATIC_ROOT)))
+
+# API docs: Swagger UI from the hub itself (drf-spectacular-sidecar, no CDN), and the
+# schema and docs for signed-in users only (config/urls.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# Content-Security-Policy (django-csp): only the hub's own scripts, styles, images and
+# fonts. Inline styles are allowed (the admin's templates and Swagger UI use them); inline
+# scripts only with the request's nonce, and the templates' inline event handlers (the
+# admin's confirmations) by their hashes (ops/csp.py). Forms may post to the hub and
+# continue to PM's authorize page (Connect).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE, csp.UNSAFE_HASHES, *inline_handler_hashes(BASE_DIR)],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF, url_origin(PM_AUTHORIZE_URL)],
+    },
+}
+
+# The admin a firm lives in (sync/admin.py, sync/health.py, sync/advice.py).
+# Times show in TIME_ZONE with the zone named, dates as year-month-day (sync/formats).
+FORMAT_MODULE_PATH = ["sync.formats"]
+# The scheduled balance refresh may spend this share of each system's request budget
+# (PM_/LA_REQUESTS_PER_MINUTE); a firm with more matters than fit is refreshed in turn,
+# oldest first (matters/services.py).
+BALANCE_REFRESH_BUDGET_SHARE = env.float("BALANCE_REFRESH_BUDGET_SHARE", default=0.25)
+# django-q2 keeps each running cluster's status in a cache: Redis with the Redis broker;
+# with the ORM broker, Django's default cache is this process's memory, where the health
+# page can't see a cluster running in another process. A file cache that every process
+# of this machine shares takes its place (the ORM broker serves one machine; under
+# systemd, var/ is the folder the services may write: deploy/systemd).
+if not REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "cluster_status": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env(
+                "Q_STATUS_CACHE_DIR",
+                default=str(BASE_DIR / "var" / f"cluster-status-{Q_CLUSTER['name']}"),
+            ),
+        },
+    }
+    Q_CLUSTER["cache"] = "cluster_status"
+# Alerts (sync/alerts): one email digest per ALERT_DIGEST_MINUTES to the active users of
+# the group ALERT_GROUP when links turn red; none while nothing does.
+INSTALLED_APPS = [*INSTALLED_APPS, "sync.alerts"]
+ALERT_DIGEST_MINUTES = env.int("ALERT_DIGEST_MINUTES", default=15)
+ALERT_GROUP = env("ALERT_GROUP", default="Integration admins")
+ALERT_FROM_EMAIL = env("ALERT_FROM_EMAIL", default="pm-la-hub@localhost")
+ALERT_SUBJECT_PREFIX = env("ALERT_SUBJECT_PREFIX", default="PM ⇄ LA hub")

@@ -1,5 +1,9 @@
 """Test settings: the sandbox on, tasks run in-process, a fast password hasher."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from config.security import published
 
 from .base import *  # noqa: F403
@@ -45,3 +49,11 @@ REQUEST_BUDGET_STORE = "process"
 PM_REQUESTS_PER_MINUTE = 6000
 LA_REQUESTS_PER_MINUTE = 6000
 SYNC_HTTP_TIMEOUT = 5.0
+
+# Each test process keeps its clusters' status apart (tests of the health page write it),
+# unless a test names the folder for the processes it starts.
+if "cluster_status" in CACHES:  # noqa: F405 (no such cache with Redis)
+    CACHES["cluster_status"]["LOCATION"] = env(  # noqa: F405
+        "Q_STATUS_CACHE_DIR",
+        default=str(Path(tempfile.gettempdir()) / f"hub-test-cluster-status-{os.getpid()}"),
+    )

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from sync.metrics import http_client_instrument
+
 from .actionstep.client import ActionstepClient
 from .legal_accounting.client import LegalAccountingClient
 
@@ -19,11 +21,13 @@ def _pm_client(token_url: str, client_id: str, budget_key: tuple) -> ActionstepC
     from sync.budget import request_budget
     from sync.services.connection import HubTokenSource
 
-    return ActionstepClient(
-        tokens=HubTokenSource(),
-        timeout=settings.SYNC_HTTP_TIMEOUT,
-        budget=request_budget("pm"),
-        client_participant_type=settings.PM_CLIENT_PARTICIPANT_TYPE,
+    return http_client_instrument(
+        ActionstepClient(
+            tokens=HubTokenSource(),
+            timeout=settings.SYNC_HTTP_TIMEOUT,
+            budget=request_budget("pm"),
+            client_participant_type=settings.PM_CLIENT_PARTICIPANT_TYPE,
+        )
     )
 
 
@@ -33,7 +37,7 @@ def _la_client(api_url: str, token: str, budget_key: tuple) -> LegalAccountingCl
 
     client = LegalAccountingClient.from_settings()
     client.limiter = request_budget("la")
-    return client
+    return http_client_instrument(client)
 
 
 def _budget_key() -> tuple:

@@ -7,8 +7,9 @@ from django.core.management import call_command
 pytestmark = pytest.mark.django_db
 
 
-def test_the_schema_endpoint_answers_200_with_the_api_and_without_the_sandbox(client):
-    response = client.get("/api/schema/")
+def test_the_schema_endpoint_answers_200_with_the_api_and_without_the_sandbox(admin_client):
+    # For signed-in users only; anonymous callers get 401 (tests/test_ops_api_docs.py).
+    response = admin_client.get("/api/schema/")
 
     assert response.status_code == 200
     schema = yaml.safe_load(response.content)

@@ -54,7 +54,7 @@ def server(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(lambda: serving(f"{base}/api/schema/"), "the web server", 30)
+        wait_for(lambda: serving(f"{base}/healthz"), "the web server", 30)
         yield {"base": base, "token": token, "log": tmp_path / "server.log"}
     finally:
         process.terminate()
