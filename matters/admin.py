@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from config.admin_access import ReadOnlyAdmin
 from sync.admin import LinkedRecordAdmin, LinkStatusFilter
+from sync.display import local_time, money
 
 from .models import Matter, MatterBalance
 from .services import balance_staleness, matter_balance_refresh
@@ -63,21 +64,18 @@ class MatterAdmin(LinkedRecordAdmin):
         "sync_history",
     ]
 
-    def get_fields(self, request, obj=None):
-        return self._with_balance(request, obj, super().get_fields(request, obj))
+    change_form_template = "admin/matters/matter/change_form.html"
 
-    def get_readonly_fields(self, request, obj=None):
-        return self._with_balance(request, obj, super().get_readonly_fields(request, obj))
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The balance card goes at the top of the page, for those allowed to see
+        balances."""
+        if obj is not None and change and can_view_balances(request):
+            context["balance_card"] = self.balance_card(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _with_balance(self, request, obj, fields) -> list:
-        """The balance panel, on an existing matter, for those allowed to see balances."""
-        if obj is not None and can_view_balances(request):
-            return [*fields, "balance_panel"]
-        return list(fields)
-
-    @admin.display(description="Balances in LA")
-    def balance_panel(self, obj):
-        """The hub's copy of LA's balances, with when they were read and a refresh."""
+    def balance_card(self, obj):
+        """The hub's copy of LA's balances, with their currency, when they were read,
+        whether they reached PM, and a refresh."""
         balance = MatterBalance.objects.filter(matter=obj).first()
         refresh = format_html(
             '<button type="submit" class="button" formaction="{}" formnovalidate '
@@ -87,22 +85,41 @@ class MatterAdmin(LinkedRecordAdmin):
         if balance is None or balance.as_of is None:
             reason = balance.last_error if balance else ""
             return format_html(
-                '<div class="balance-panel"><p>Not read from LA yet. {}</p>{}</div>',
+                '<div class="balance-panel"><h2>Balances in LA</h2><p>Not read from LA yet. {}</p>'
+                "{}</div>",
                 reason,
                 refresh,
             )
         stale, reason = balance_staleness(balance)
         rows = format_html_join(
             "",
-            "<tr><th>{}</th><td>{} {}</td></tr>",
-            ((label, getattr(balance, name), balance.currency) for label, name in BALANCE_ROWS),
+            '<tr><th scope="row">{}</th><td class="balance-amount">{}</td></tr>',
+            (
+                (label, money(getattr(balance, name), balance.currency))
+                for label, name in BALANCE_ROWS
+            ),
         )
         note = format_html('<p class="balance-stale">Stale: {}</p>', reason) if stale else ""
+        if balance.pm_error:
+            in_pm = format_html(
+                '<p class="balance-in-pm balance-in-pm--failed">Not written into PM: {}</p>',
+                balance.pm_error,
+            )
+        elif balance.pm_written_at:
+            in_pm = format_html(
+                '<p class="balance-in-pm">Written into the matter in PM ({}) at {}.</p>',
+                "Legal Accounting balances",
+                local_time(balance.pm_written_at),
+            )
+        else:
+            in_pm = ""
         return format_html(
-            '<div class="balance-panel"><table>{}</table><p>As of {}</p>{}{}</div>',
+            '<div class="balance-panel"><h2>Balances in LA</h2><table>{}</table>'
+            '<p class="balance-as-of">As of {}</p>{}{}{}</div>',
             rows,
-            balance.as_of,
+            local_time(balance.as_of),
             note,
+            in_pm,
             refresh,
         )
 
@@ -146,15 +163,36 @@ class MatterBalanceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
     list_display = [
         "matter",
-        "trust",
-        "wip_fees",
-        "wip_disbursements",
-        "accounts_receivable",
-        "unallocated_credit",
-        "currency",
+        "trust_shown",
+        "wip_fees_shown",
+        "wip_disbursements_shown",
+        "accounts_receivable_shown",
+        "unallocated_credit_shown",
         "as_of",
+        "pm_written_at",
     ]
     list_select_related = ["matter"]
+
+    @admin.display(description="Trust", ordering="trust")
+    def trust_shown(self, obj):
+        return money(obj.trust, obj.currency)
+
+    @admin.display(description="Unbilled time", ordering="wip_fees")
+    def wip_fees_shown(self, obj):
+        return money(obj.wip_fees, obj.currency)
+
+    @admin.display(description="Unbilled disbursements", ordering="wip_disbursements")
+    def wip_disbursements_shown(self, obj):
+        return money(obj.wip_disbursements, obj.currency)
+
+    @admin.display(description="Receivables", ordering="accounts_receivable")
+    def accounts_receivable_shown(self, obj):
+        return money(obj.accounts_receivable, obj.currency)
+
+    @admin.display(description="Unallocated credit", ordering="unallocated_credit")
+    def unallocated_credit_shown(self, obj):
+        return money(obj.unallocated_credit, obj.currency)
+
     search_fields = ["matter__name", "matter__file_reference"]
     readonly_fields = [
         "matter",
@@ -167,4 +205,10 @@ class MatterBalanceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         "as_of",
         "last_error",
         "last_error_at",
+        "last_attempt_at",
+        "pm_record_id",
+        "pm_written_at",
+        "pm_error",
+        "pm_error_at",
     ]
+    exclude = ["pm_data_collection_id", "pm_written"]

@@ -57,6 +57,19 @@ class MatterBalance(models.Model):
     )
     last_error = models.TextField(blank=True, help_text="Why the last refresh failed.")
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # When the hub last asked LA, whatever the answer: scheduled refreshes go oldest first.
+    last_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    # What the hub last wrote into the matter in PM (an Actionstep data collection record,
+    # sync/services/balances_in_pm.py), so that only a figure that changed is written.
+    pm_data_collection_id = models.CharField(max_length=64, blank=True)
+    pm_record_id = models.CharField(max_length=64, blank=True)
+    pm_written = models.JSONField(
+        default=dict, blank=True, help_text="Each PM field's value as last written."
+    )
+    pm_written_at = models.DateTimeField(null=True, blank=True)
+    pm_error = models.TextField(blank=True, help_text="Why the last write into PM failed.")
+    pm_error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         permissions = [("view_matter_balance", "Can view matter balances from LA")]

@@ -1,9 +1,10 @@
 from django.contrib import admin
 
+from .admin_site import sandbox_admin_site
 from .models import FaultConfig
 
 
-@admin.register(FaultConfig)
+@admin.register(FaultConfig, site=sandbox_admin_site)
 class FaultConfigAdmin(admin.ModelAdmin):
     list_display = [
         "system",

@@ -7,8 +7,9 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -17,8 +18,11 @@ from django.utils.html import format_html, format_html_join
 
 from config.admin_access import ReadOnlyAdmin
 
-from . import health
+from . import admin_pages, health
+from .admin_pages import record_admin_url
+from .advice import link_advice, link_problem
 from .connectors.actionstep.oauth import SCOPES
+from .display import local_time
 from .models import Link, LinkStatus, PmConnection, RecordType, SyncEvent, System
 from .services import record_resync
 from .services.connection import (
@@ -29,6 +33,14 @@ from .services.connection import (
     connection_start,
     pm_connection_read,
 )
+from .services.purge import link_forgotten, links_forget
+
+# The hub's own admin: its name on every page; the site's root is the admin itself.
+PRODUCT_NAME = "PM ⇄ LA integration hub"
+admin.site.site_header = PRODUCT_NAME
+admin.site.site_title = PRODUCT_NAME
+admin.site.index_title = "Contacts, matters and time linked between PM and LA"
+admin.site.site_url = None
 
 # (background, text) per state: green, gray, light blue, yellow, red (ARCHITECTURE §2).
 BADGE_COLOURS = {
@@ -49,6 +61,13 @@ STATUS_MEANINGS = {
 }
 
 HISTORY_ROWS = 20
+# Who a red record's page says the message comes from.
+SYSTEM_SAYS = {System.PM: "Practice Management", System.LA: "Legal Accounting", "hub": "The hub"}
+# Syncing a record whose link was forgotten would create it again in both systems.
+FORGOTTEN_NOT_SYNCED = (
+    "%d record(s) not synced: the link was forgotten (purge or forget link). Run "
+    "manage.py link_existing to link it again first."
+)
 
 
 def link_badge(link: Link | None):
@@ -132,7 +151,7 @@ def history_table(events):
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
-                f"{event.occurred_at:%Y-%m-%d %H:%M:%S}",
+                local_time(event.occurred_at, seconds=True),
                 event.get_direction_display(),
                 event.action,
                 event.get_outcome_display(),
@@ -152,6 +171,25 @@ def history_table(events):
     )
 
 
+# Red first, then yellow, then the rest: what needs a person is at the top of a list.
+ATTENTION_ORDER = Case(
+    When(link__status=LinkStatus.ERROR, then=Value(0)),
+    When(link__status=LinkStatus.UNKNOWN, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+class AttentionFirstChangeList(ChangeList):
+    """A list of linked records: red first, then yellow, unless a column is sorted."""
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if ORDER_VAR in self.params:
+            return ordering
+        return ["link_attention", *ordering]
+
+
 class LinkedRecordAdmin(admin.ModelAdmin):
     """Base admin for contacts, matters and time entries: badge, filter, link, history.
 
@@ -159,11 +197,18 @@ class LinkedRecordAdmin(admin.ModelAdmin):
     With `resyncable`, the admin offers "Resync now" (a button on the record's page and
     an action for selected records, both needing `sync.resync_link`), and a record
     saved here is queued for sync so the admin's fix reaches both systems.
+
+    A record that needs a person (red, or yellow) shows at the top of its page the
+    system's message, what to do (sync/advice.py), the field at fault marked, and a
+    link to the record to fix when the fault is in another one (a matter's client).
+    Lists show a short reason and put those records first.
     """
 
     link_readonly_fields = ("link_indicator", "link_details", "sync_history")
     resyncable = False
     change_form_template = "admin/linked_record_change_form.html"
+    # Where the reason column goes: right after this column of list_display.
+    reason_after = "link_indicator"
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -173,15 +218,43 @@ class LinkedRecordAdmin(admin.ModelAdmin):
 
     actions = ["resync_selected"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(link_attention=ATTENTION_ORDER)
+
+    def get_changelist(self, request, **kwargs):
+        return AttentionFirstChangeList
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if self.reason_after in columns and "link_reason" not in columns:
+            columns.insert(columns.index(self.reason_after) + 1, "link_reason")
+        return columns
+
+    @admin.display(description="Reason")
+    def link_reason(self, obj):
+        """The short reason a record needs a person; the full message on hover."""
+        link = link_of(obj)
+        advice = link_advice(link)
+        if advice is None:
+            return ""
+        return format_html(
+            '<span class="link-reason" title="{}">{}</span>', link.message, advice.short
+        )
+
     @admin.action(description="Resync selected records with PM and LA")
     def resync_selected(self, request, queryset):
         if not has_resync_permission(request):
             raise PermissionDenied
-        count = 0
-        for record in queryset:
+        count = skipped = 0
+        for record in queryset.select_related("link"):
+            if link_forgotten(link_of(record)):
+                skipped += 1
+                continue
             record_resync(record)
             count += 1
         self.message_user(request, f"Queued {count} records for resync.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, FORGOTTEN_NOT_SYNCED % skipped, messages.WARNING)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -203,25 +276,93 @@ class LinkedRecordAdmin(admin.ModelAdmin):
         record = self.get_object(request, unquote(object_id))
         if record is None:
             raise Http404(f"No {self.opts.verbose_name} with that id.")
-        record_resync(record)
-        self.message_user(request, f"Resync of “{record}” queued.", messages.SUCCESS)
+        if link_forgotten(link_of(record)):
+            self.message_user(request, FORGOTTEN_NOT_SYNCED % 1, messages.WARNING)
+        else:
+            record_resync(record)
+            self.message_user(request, f"Resync of “{record}” queued.", messages.SUCCESS)
         return redirect(
             reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[record.pk])
         )
+
+    def problem_of(self, request, obj):
+        """The page's problem, read once per request (the form and the page both ask)."""
+        if obj is None or obj.pk is None:
+            return None
+        cache = request.__dict__.setdefault("_link_problems", {})
+        key = (self.opts.label_lower, obj.pk)
+        if key not in cache:
+            cache[key] = link_problem(link_of(obj))
+        return cache[key]
+
+    def fix_target(self, obj, problem) -> tuple[str, str]:
+        """(url, label) of the record to fix when the fault is in another record."""
+        if problem.advice.fix == "client" and getattr(obj, "client_id", None):
+            return record_admin_url(obj.client), f"the client “{obj.client}”"
+        if problem.advice.fix == "matter" and getattr(obj, "matter_id", None):
+            return record_admin_url(obj.matter), f"the matter “{obj.matter}”"
+        return "", ""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """Mark the field a refusal names: the box itself (aria-invalid) and its help."""
+        form = super().get_form(request, obj, change, **kwargs)
+        problem = self.problem_of(request, obj)
+        if problem is None or problem.field not in form.base_fields:
+            return form
+        name, message = problem.field, problem.link.message
+
+        class MarkedForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                marked = self.fields[name]
+                marked.widget.attrs["aria-invalid"] = "true"
+                marked.widget.attrs["class"] = (
+                    f"{marked.widget.attrs.get('class', '')} link-problem-field".strip()
+                )
+                marked.help_text = format_html(
+                    '<span class="link-problem-help">Fix this: {}</span>{}',
+                    message,
+                    format_html("<br>{}", marked.help_text) if marked.help_text else "",
+                )
+
+        MarkedForm.__name__ = form.__name__
+        return MarkedForm
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["show_resync"] = bool(
             obj and change and self.resyncable and has_resync_permission(request)
         )
+        problem = self.problem_of(request, obj) if change else None
+        if problem is not None:
+            fix_url, fix_label = self.fix_target(obj, problem)
+            field_label = ""
+            if problem.field:
+                try:
+                    field_label = self.model._meta.get_field(problem.field).verbose_name
+                except Exception:  # a field of the form but not of the model
+                    field_label = problem.field
+            context.update(
+                link_problem=problem,
+                link_problem_badge=link_badge(problem.link),
+                link_problem_system=SYSTEM_SAYS.get(problem.link.error_system, "The hub"),
+                link_problem_field_label=str(field_label),
+                link_problem_fix_url=fix_url,
+                link_problem_fix_label=fix_label,
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if self.resyncable:
-            from sync.links import link_for
-            from sync.services import link_enqueue
+        if not self.resyncable:
+            return
+        from sync.links import link_for
+        from sync.services import link_enqueue
 
-            link_enqueue(link_for(obj), message="Changed in the hub; sync queued.")
+        link = link_for(obj)
+        if link_forgotten(link):
+            self.message_user(request, FORGOTTEN_NOT_SYNCED % 1, messages.WARNING)
+            return
+        link_enqueue(link, message="Changed in the hub; sync queued.")
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), *self.link_readonly_fields)
@@ -246,9 +387,9 @@ class LinkedRecordAdmin(admin.ModelAdmin):
             link.message or STATUS_MEANINGS[LinkStatus(link.status)],
             link.error_code or "—",
             link.get_error_system_display() or "—",
-            link.last_synced_at or "never",
+            local_time(link.last_synced_at, empty="never"),
             link.attempts,
-            link.next_retry_at or "—",
+            local_time(link.next_retry_at),
         )
 
     @admin.display(description="Sync history")
@@ -257,48 +398,6 @@ class LinkedRecordAdmin(admin.ModelAdmin):
         if link is None:
             return "No sync attempts yet."
         return history_table(link.events.all()[:HISTORY_ROWS])
-
-
-def record_admin_url(record, view: str = "change") -> str:
-    opts = record._meta
-    args = [record.pk] if view == "change" else []
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
-
-
-def health_bar(counts: health.RecordTypeCounts, *, can_resync: bool) -> dict:
-    """One record type's counts as bar segments in the badge colours, each linking to
-    the record list filtered by that state."""
-    changelist = record_admin_url(health.RECORD_MODELS[counts.record_type], "changelist")
-    segments = [
-        {
-            "status": state.status.value,
-            "label": state.status.label,
-            "count": state.count,
-            "percent": state.percent,
-            "background": BADGE_COLOURS[state.status][0],
-            "colour": BADGE_COLOURS[state.status][1],
-            "url": f"{changelist}?link_status={state.status.value}",
-        }
-        for state in counts.states
-    ]
-    return {
-        "value": counts.record_type.value,
-        "label": counts.record_type.label,
-        "total": counts.total,
-        "errors": counts.errors,
-        "segments": segments,
-        "show_resync": can_resync and counts.errors > 0,
-    }
-
-
-def health_error_row(link: Link) -> dict:
-    record = link.record
-    return {
-        "link": link,
-        "record": record,
-        "record_url": record_admin_url(record),
-        "link_url": reverse("admin:sync_link_change", args=[link.pk]),
-    }
 
 
 class SyncEventInline(admin.TabularInline):
@@ -363,6 +462,46 @@ class LinkAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     ]
     exclude = ["created_at", "updated_at"]
     inlines = [SyncEventInline]
+    change_form_template = "admin/sync/link/change_form.html"
+
+    def has_forget_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_forget"] = bool(
+            obj and self.has_forget_permission(request) and not link_forgotten(obj)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def forget_view(self, request, object_id):
+        """ "Forget link" instead of a delete (a deleted link makes the next sync create
+        both records again): a confirmation page, then the link forgets its PM and LA ids
+        and stops syncing, keeping its record and history. Nothing is written to PM or
+        LA; `link_existing` links the record again. Superusers only."""
+        if not self.has_forget_permission(request):
+            raise PermissionDenied
+        link = self.get_object(request, unquote(object_id))
+        if link is None:
+            raise Http404("No link with that id.")
+        if request.method == "POST":
+            links_forget(links=Link.objects.filter(pk=link.pk), user=request.user)
+            self.message_user(
+                request,
+                f"Forgot {link}: {link.record} no longer syncs until manage.py link_existing "
+                "links it again.",
+                messages.WARNING,
+            )
+            return redirect("admin:sync_link_change", link.pk)
+        return TemplateResponse(
+            request,
+            "admin/sync/link/forget_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Forget this link?",
+                "opts": self.opts,
+                "link": link,
+            },
+        )
 
     @admin.display(description="Link", ordering="status")
     def status_badge(self, obj):
@@ -384,34 +523,29 @@ class LinkAdmin(ReadOnlyAdmin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.resync_errors_view),
                 name="sync_health_resync_errors",
             ),
+            path("mapping/", self.admin_site.admin_view(self.mapping_view), name="sync_mapping"),
+            path("purge/", self.admin_site.admin_view(self.purge_view), name="sync_purge"),
+            path(
+                "<path:object_id>/forget/",
+                self.admin_site.admin_view(self.forget_view),
+                name="sync_link_forget",
+            ),
             *super().get_urls(),
         ]
 
     def health_view(self, request):
-        """Sync health: indicator counts per record type, the latest errors, the task
-        queue and when each system was last heard from. Aggregates only (sync.health)."""
+        """Sync health (sync/admin_pages.py): aggregates only (sync/health.py)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        can_resync = has_resync_permission(request)
-        connection = pm_connection_read()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Sync health",
-            "opts": self.opts,
-            # The page is meant to be read in one screen; the breadcrumbs lead back.
-            "is_nav_sidebar_enabled": False,
-            "record_types": [
-                health_bar(counts, can_resync=can_resync) for counts in health.link_counts()
-            ],
-            "errors": [health_error_row(link) for link in health.latest_errors()],
-            "latest_errors_limit": health.LATEST_ERRORS,
-            "queue": health.queue_state(),
-            "systems": health.system_activity(),
-            "pm_connection": connection,
-            "pm_connection_message": connection_problem(connection),
-            "can_resync": can_resync,
-        }
-        return TemplateResponse(request, "admin/sync/health.html", context)
+        return admin_pages.health_page(self, request, can_resync=has_resync_permission(request))
+
+    def mapping_view(self, request):
+        """The field mapping, read from sync/fields.py and the connectors' mappings."""
+        return admin_pages.mapping_page(self, request)
+
+    def purge_view(self, request):
+        """Disconnect and purge: a dry-run count, then a superuser's confirmation."""
+        return admin_pages.purge_page(self, request)
 
     def resync_errors_view(self, request):
         """The "Resync all errors" button of one record type: one UPDATE; the sweep

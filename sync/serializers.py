@@ -5,6 +5,7 @@ from drf_spectacular.plumbing import ResolvedComponent, build_choice_description
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .advice import link_advice_text
 from .models import RECORD_FIELDS, Link, LinkStatus, RecordType, SyncEvent, System
 from .selectors import record_link
 
@@ -57,6 +58,14 @@ class LinkStateSerializer(serializers.Serializer):
     la_id = serializers.CharField(allow_null=True, help_text="The record's id in LA.")
     attempts = serializers.IntegerField(help_text="Failed attempts since the last success.")
     next_retry_at = serializers.DateTimeField(allow_null=True)
+    advice = serializers.SerializerMethodField(
+        help_text="What to do about the error, in plain words (by error_code; blank while "
+        "the link needs nobody)."
+    )
+
+    @extend_schema_field(str)
+    def get_advice(self, link: Link) -> str:
+        return link_advice_text(link)
 
 
 class ResyncAnswerSerializer(LinkStateSerializer):

@@ -31,6 +31,21 @@ def make_batch(**kwargs):
     return BillingBatch.objects.create(entry_count=3)
 
 
+def make_digest(**kwargs):
+    from django.utils import timezone
+
+    from sync.alerts.models import AlertDigest
+
+    count = AlertDigest.objects.count()
+    return AlertDigest.objects.create(
+        since=timezone.now() - timezone.timedelta(minutes=count + 1),
+        covered_until=timezone.now(),
+        new_errors=1,
+        total_errors=1,
+        subject=f"digest {count}",
+    )
+
+
 def make_api_token(**kwargs):
     user = get_user_model().objects.create_user(username=f"api-{uuid.uuid4().hex[:12]}")
     token, _ = ApiToken.objects.create(user=user)
@@ -49,6 +64,7 @@ ADMINS = [
     ("sync_link", ContactLinkFactory, False, None),
     ("sync_syncevent", SyncEventFactory, False, None),
     ("security_apitoken", make_api_token, True, None),
+    ("sync_alerts_alertdigest", make_digest, False, None),
 ]
 
 

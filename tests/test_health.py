@@ -14,13 +14,14 @@ from django_q.brokers import get_broker
 from django_q.models import Task
 
 from sync import health
-from sync.models import Link, LinkStatus, PollCursor, RecordType, WebhookReceipt
+from sync.models import Link, LinkStatus, PollCursor, RecordType, SyncEvent, WebhookReceipt
 from sync.services.changes import links_sweep
 from tests.factories import (
     ContactFactory,
     ContactLinkFactory,
     MatterFactory,
     MatterLinkFactory,
+    SyncEventFactory,
     TimeEntryFactory,
     TimeEntryLinkFactory,
 )
@@ -248,7 +249,7 @@ def test_the_page_costs_the_same_queries_at_3_and_30_links_and_with_many_unlinke
 
 
 def test_resync_all_errors_turns_that_type_s_errors_pending_for_the_sweep(
-    admin_client, django_capture_on_commit_callbacks, pm_connection_up
+    admin_client, monkeypatch, pm_connection_up
 ):
     errors = [ContactLinkFactory(status=LinkStatus.ERROR, attempts=5) for _ in range(3)]
     synced = ContactLinkFactory(status=LinkStatus.SYNCED)
@@ -272,9 +273,13 @@ def test_resync_all_errors_turns_that_type_s_errors_pending_for_the_sweep(
     assert synced.status == LinkStatus.SYNCED
     assert (matter_error.status, matter_error.attempts) == (LinkStatus.ERROR, 2)
 
-    with django_capture_on_commit_callbacks() as queued:
-        assert links_sweep() == 3
-    assert len(queued) == 3
+    from sync.services import runner
+
+    queued = []
+    monkeypatch.setattr(runner, "async_task", lambda *args, **kwargs: queued.append(args))
+    assert links_sweep() == 3
+    assert links_sweep() == 3  # still due: the runner queued once works through them
+    assert queued == [("sync.tasks.links_run_task", 0)]
 
 
 def test_resync_all_errors_is_one_update_whatever_the_number_of_errors(
@@ -415,14 +420,14 @@ def test_the_default_record_urls_are_the_sandbox_admin_pages(settings):
     base = settings.HUB_BASE_URL
     expected = {
         "PM_RECORD_URLS": {
-            "contact": reverse("admin:sandbox_pm_participant_change", args=[7]),
-            "matter": reverse("admin:sandbox_pm_action_change", args=[7]),
-            "time_entry": reverse("admin:sandbox_pm_timeentry_change", args=[7]),
+            "contact": reverse("sandbox_admin:sandbox_pm_participant_change", args=[7]),
+            "matter": reverse("sandbox_admin:sandbox_pm_action_change", args=[7]),
+            "time_entry": reverse("sandbox_admin:sandbox_pm_timeentry_change", args=[7]),
         },
         "LA_RECORD_URLS": {
-            "contact": reverse("admin:sandbox_la_contact_change", args=[7]),
-            "matter": reverse("admin:sandbox_la_file_change", args=[7]),
-            "time_entry": reverse("admin:sandbox_la_timeentry_change", args=[7]),
+            "contact": reverse("sandbox_admin:sandbox_la_contact_change", args=[7]),
+            "matter": reverse("sandbox_admin:sandbox_la_file_change", args=[7]),
+            "time_entry": reverse("sandbox_admin:sandbox_la_timeentry_change", args=[7]),
         },
     }
     for name, paths in expected.items():
@@ -477,3 +482,141 @@ def test_names_and_messages_with_markup_are_escaped_on_the_health_and_record_pag
     assert "&lt;script&gt;alert(&#x27;name&#x27;)&lt;/script&gt;" in pages[0]
     assert "&lt;b&gt;code&lt;/b&gt;" in pages[0]
     assert reverse("admin:contacts_contact_change", args=[link.contact.pk]) in pages[0]
+
+
+# The page people check every morning ------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_cluster_reported(settings):
+    """The clusters' status cache (a folder of this test process's own) starts empty
+    (with Redis the stats live there, under keys that expire in three seconds)."""
+    from django.core.cache import caches
+
+    name = settings.Q_CLUSTER.get("cache")
+    if name in settings.CACHES:
+        caches[name].clear()
+    yield
+    if name in settings.CACHES:
+        caches[name].clear()
+
+
+@pytest.fixture(autouse=True)
+def la_answers(monkeypatch):
+    """LA's cheap check (ops/health.py), answered here rather than over the network."""
+    from ops import health as ops_health
+
+    answer = {"ok": True, "detail": "answered"}
+    monkeypatch.setattr(
+        ops_health, "la_check", lambda: ops_health.CheckResult("la", answer["ok"], answer["detail"])
+    )
+    return answer
+
+
+def event_at(link, when, outcome="success"):
+    event = SyncEventFactory(link=link, outcome=outcome)
+    SyncEvent.objects.filter(pk=event.pk).update(occurred_at=when)
+    return event
+
+
+def test_the_trends_count_syncs_and_failures_per_record_type_by_hour_and_day():
+    now = timezone.now().replace(minute=30, second=0, microsecond=0)
+    contact = ContactLinkFactory()
+    matter = MatterLinkFactory()
+    event_at(contact, now - datetime.timedelta(minutes=5))
+    event_at(contact, now - datetime.timedelta(minutes=10), "skipped")
+    event_at(contact, now - datetime.timedelta(minutes=20), "error")
+    event_at(contact, now - datetime.timedelta(hours=3), "retry")
+    event_at(matter, now - datetime.timedelta(days=3))
+    event_at(matter, now - datetime.timedelta(days=9))  # outside both windows
+
+    trends = {trend.record_type: trend for trend in health.sync_trends(now=now)}
+
+    contacts = trends[RecordType.CONTACT]
+    assert len(contacts.hours) == 24 and len(contacts.days) == 7
+    assert (contacts.hours[-1].synced, contacts.hours[-1].failed) == (2, 1)
+    assert (contacts.hours[-4].synced, contacts.hours[-4].failed) == (0, 1)
+    assert contacts.totals == (2, 2)
+    matters = trends[RecordType.MATTER]
+    assert sum(day.synced for day in matters.days) == 1
+    assert matters.totals == (0, 0)
+    assert trends[RecordType.TIME_ENTRY].totals == (0, 0)
+
+
+def test_the_page_draws_the_trends_as_inline_svg_and_refreshes_itself(admin_client):
+    link = ContactLinkFactory()
+    event_at(link, timezone.now(), "error")
+
+    page = admin_client.get(reverse(HEALTH)).content.decode()
+
+    assert '<meta http-equiv="refresh" content="60">' in page
+    row = page[page.index('id="health-trend-contact"') :][:6000]
+    content = page[page.index('id="content-main"') :]
+    assert row.count("<svg") == 2 and "<script" not in content
+    assert 'aria-label="Contact, last 24 hours by hour: 0 synced, 1 failed"' in row
+    assert ": 0 synced, 1 failed</title>" in row
+    assert "cdn" not in page.lower()
+
+
+def test_the_page_shows_a_running_cluster_from_django_q_s_own_status(admin_client):
+    """A cluster saves its `Stat` every half second where the broker keeps stats: with
+    the ORM broker, the file cache every process of the machine shares (settings)."""
+    from django_q.brokers import get_broker
+    from django_q.signing import SignedPackage
+    from django_q.status import Stat, Status
+
+    status = Status(pid=4242, cluster_id="test-cluster")
+    status.host, status.status, status.workers = "worker-1", "Idle", [11, 12]
+    status.tob = timezone.now() - datetime.timedelta(hours=1)
+    get_broker().set_stat(Stat.get_key("test-cluster"), SignedPackage.dumps(status, True), 3)
+
+    page = admin_client.get(reverse(HEALTH)).content.decode()
+
+    cluster = page[page.index('id="health-clusters"') :][:600]
+    assert "<strong>worker-1</strong> · Idle · 2 workers · up since" in cluster
+
+
+def test_no_running_cluster_is_a_warning(admin_client):
+    page = admin_client.get(reverse(HEALTH)).content.decode()
+    assert "none: no cluster reported in the last seconds" in page
+
+
+def test_failed_tasks_are_counted_and_linked_for_a_superuser_only(admin_client, django_user_model):
+    now = timezone.now()
+    for n, success in enumerate([False, False, True]):
+        Task.objects.create(
+            id=f"{n}" * 32,
+            name=f"t{n}",
+            func="math.floor",
+            started=now,
+            stopped=now,
+            success=success,
+        )
+    staff = Client()
+    staff.force_login(staff_with(django_user_model, "sync.view_link"))
+
+    as_admin = admin_client.get(reverse(HEALTH)).content.decode()
+    as_staff = staff.get(reverse(HEALTH)).content.decode()
+
+    failures = reverse("admin:django_q_failure_changelist")
+    assert '<span class="health-warning">2</span>' in as_admin
+    assert f'<a href="{failures}" class="health-failures-link">' in as_admin
+    assert '<span class="health-warning">2</span>' in as_staff
+    assert failures not in as_staff
+
+
+def test_the_page_says_whether_la_answers(admin_client, la_answers):
+    assert "la-connection-state--ok" in admin_client.get(reverse(HEALTH)).content.decode()
+
+    la_answers.update(ok=False, detail="unreachable")
+    page = admin_client.get(reverse(HEALTH)).content.decode()
+
+    assert '<strong class="health-warning la-connection-state--down">unreachable</strong>' in page
+
+
+def test_the_latest_errors_say_why_in_plain_words(admin_client):
+    ContactLinkFactory(status=LinkStatus.ERROR, error_code="already_assigned", message="clash")
+
+    page = admin_client.get(reverse(HEALTH)).content.decode()
+
+    assert ">Number already used in LA</td>" in page

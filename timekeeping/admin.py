@@ -2,13 +2,17 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html
 
 from config.admin_access import ReadOnlyAdmin
-from sync.admin import LinkedRecordAdmin, LinkStatusFilter
+from sync.admin import BADGE_COLOURS, LinkedRecordAdmin, LinkStatusFilter, link_badge, link_of
+from sync.display import money, yes_no
+from sync.models import LinkStatus
 
 from .forms import BillingFilterForm
 from .models import BillingBatch, TimeEntry, Timekeeper
@@ -24,29 +28,85 @@ from .services import (
 
 @admin.register(Timekeeper)
 class TimekeeperAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "pm_user_id", "la_fee_earner_id", "active"]
+    list_display = ["name", "email", "pm_user_id", "la_fee_earner_id", "active_text"]
     list_filter = ["active"]
     search_fields = ["name", "email"]
+
+    @admin.display(description="Active", ordering="active")
+    def active_text(self, obj):
+        # An inactive colleague is a fact, not an error: no red cross.
+        return yes_no(obj.active)
+
+
+# Billing states as a time entry's list shows them first: (label, background, text).
+BILLING_STATES = {
+    "unsent": ("Unsent", *BADGE_COLOURS[LinkStatus.UNSYNCED]),
+    "queued": ("Queued", *BADGE_COLOURS[LinkStatus.PENDING]),
+    "sent": ("Sent", *BADGE_COLOURS[LinkStatus.SYNCED]),
+    "billed": ("Billed", "#1b5e20", "#ffffff"),
+    "error": ("Not sent", *BADGE_COLOURS[LinkStatus.ERROR]),
+    "needs_correction": ("Needs correction", *BADGE_COLOURS[LinkStatus.ERROR]),
+}
+# The correction rule's codes (sync/services/time_entries.py): a PM change after sending.
+CORRECTION_CODES = frozenset({"changed_after_sending", "deleted_after_sending"})
+# The Link Indicator is shown beside the billing status only when it says something.
+TELLING_LINK_STATES = frozenset({LinkStatus.PENDING, LinkStatus.UNKNOWN, LinkStatus.ERROR})
+
+
+def billing_state(entry: TimeEntry) -> str:
+    """What a person needs to know about an entry's billing, first: unsent, queued, sent,
+    billed, not sent (a send failed), or needs correction (changed or deleted in PM after
+    it was sent: only LA can correct it)."""
+    link = link_of(entry)
+    if entry.changed_after_sending or (
+        link is not None and link.status == LinkStatus.ERROR and link.error_code in CORRECTION_CODES
+    ):
+        return "needs_correction"
+    return entry.billing_status
+
+
+class BillingStateFilter(admin.SimpleListFilter):
+    title = "billing"
+    parameter_name = "billing"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, *_colours) in BILLING_STATES.items()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        correction = Q(changed_after_sending=True) | Q(
+            link__status=LinkStatus.ERROR, link__error_code__in=CORRECTION_CODES
+        )
+        if value == "needs_correction":
+            return queryset.filter(correction)
+        if value in TimeEntry.BillingStatus.values:
+            return queryset.filter(billing_status=value).exclude(correction)
+        return queryset
 
 
 @admin.register(TimeEntry)
 class TimeEntryAdmin(LinkedRecordAdmin):
+    """Time entries read as billing: the billing status first; the Link Indicator only
+    when it says something; the list fits a 1,400-pixel window."""
+
     list_display = [
         "date",
         "timekeeper",
         "matter",
-        "billable_hours",
-        "amount",
-        "billing_behaviour",
-        "billing_status",
-        "changed_after_sending",
-        "link_indicator",
+        "hours",
+        "amount_with_currency",
+        "bill_as",
+        "billing",
+        "link_when_telling",
     ]
+    # The reason goes under the Link Indicator, not in a column of its own: the list fits
+    # a 1,400-pixel window beside the admin's sidebars.
+    reason_after = ""
+    change_list_template = "admin/timekeeping/timeentry/change_list.html"
     list_filter = [
+        BillingStateFilter,
         LinkStatusFilter,
-        "billing_status",
         "billing_behaviour",
-        "changed_after_sending",
         "timekeeper",
     ]
     actions = ["send_for_billing"]
@@ -61,6 +121,7 @@ class TimeEntryAdmin(LinkedRecordAdmin):
     autocomplete_fields = ["matter", "timekeeper"]
     date_hierarchy = "date"
     fields = [
+        "billing",
         "matter",
         "timekeeper",
         "date",
@@ -71,8 +132,7 @@ class TimeEntryAdmin(LinkedRecordAdmin):
         "amount",
         "currency",
         "billing_behaviour",
-        "billing_status",
-        "changed_after_sending",
+        "changed_after_sending_text",
         "batch",
         "sent_at",
         "billed_at",
@@ -80,7 +140,54 @@ class TimeEntryAdmin(LinkedRecordAdmin):
         "link_details",
         "sync_history",
     ]
-    readonly_fields = ["billing_status", "changed_after_sending", "batch", "sent_at", "billed_at"]
+    readonly_fields = [
+        "billing",
+        "changed_after_sending_text",
+        "batch",
+        "sent_at",
+        "billed_at",
+    ]
+
+    @admin.display(description="Billing", ordering="billing_status")
+    def billing(self, obj):
+        state = billing_state(obj)
+        label, background, colour = BILLING_STATES[state]
+        return format_html(
+            '<span class="billing-badge billing-badge--{}" style="background:{};color:{};'
+            'padding:2px 8px;border-radius:9px;font-weight:600;white-space:nowrap">{}</span>',
+            state,
+            background,
+            colour,
+            label,
+        )
+
+    @admin.display(description="Link", ordering="link__status")
+    def link_when_telling(self, obj):
+        """The Link Indicator only when it says something, with the short reason."""
+        link = link_of(obj)
+        if link is None or link.status not in TELLING_LINK_STATES:
+            return ""
+        return format_html("{}<br>{}", link_badge(link), self.link_reason(obj))
+
+    @admin.display(description="Bill as", ordering="billing_behaviour")
+    def bill_as(self, obj):
+        return obj.get_billing_behaviour_display()
+
+    @admin.display(description="Hours", ordering="billable_hours")
+    def hours(self, obj):
+        return obj.billable_hours
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_with_currency(self, obj):
+        return money(obj.amount, obj.currency)
+
+    @admin.display(description="Changed after sending")
+    def changed_after_sending_text(self, obj):
+        return yes_no(
+            obj.changed_after_sending,
+            yes="Yes: correct it in Legal Accounting",
+            bad_when=True,
+        )
 
     def has_send_for_billing_permission(self, request):
         return request.user.has_perm("timekeeping.send_time_for_billing")

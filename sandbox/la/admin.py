@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from sandbox.admin_site import sandbox_admin_site
+
 from . import services
 from .errors import LAError
 from .models import (
@@ -86,7 +88,7 @@ class ContactForm(ServiceCheckedForm):
         services.contact_check(data=data, contact=self.instance if self.instance.pk else None)
 
 
-@admin.register(Contact)
+@admin.register(Contact, site=sandbox_admin_site)
 class ContactAdmin(ServiceSavedAdmin):
     form = ContactForm
     list_display = [
@@ -170,7 +172,7 @@ class FeeEarnerForm(ServiceCheckedForm):
             services.fee_earner_check(email=data["email"], fee_earner=instance)
 
 
-@admin.register(FeeEarner)
+@admin.register(FeeEarner, site=sandbox_admin_site)
 class FeeEarnerAdmin(ServiceSavedAdmin):
     form = FeeEarnerForm
     list_display = ["name", "email", "modified_at"]
@@ -202,7 +204,7 @@ class FileForm(ServiceCheckedForm):
         services.file_check(data=data, file=self.instance if self.instance.pk else None)
 
 
-@admin.register(File)
+@admin.register(File, site=sandbox_admin_site)
 class FileAdmin(ServiceSavedAdmin):
     form = FileForm
     list_display = [
@@ -260,7 +262,7 @@ class TimeEntryForm(ServiceCheckedForm):
         services.time_entry_check(data=data, time_entry=self.instance if self.instance.pk else None)
 
 
-@admin.register(TimeEntry)
+@admin.register(TimeEntry, site=sandbox_admin_site)
 class TimeEntryAdmin(ServiceSavedAdmin):
     form = TimeEntryForm
     list_display = [
@@ -315,7 +317,7 @@ class InvoiceLineInline(admin.TabularInline):
         return False
 
 
-@admin.register(Invoice)
+@admin.register(Invoice, site=sandbox_admin_site)
 class InvoiceAdmin(admin.ModelAdmin):
     list_display = ["number", "file", "issued_on", "total"]
     list_select_related = ["file"]
@@ -350,7 +352,7 @@ class TransactionForm(forms.ModelForm):
         return cleaned
 
 
-@admin.register(LedgerTransaction)
+@admin.register(LedgerTransaction, site=sandbox_admin_site)
 class LedgerTransactionAdmin(admin.ModelAdmin):
     """Append-only: a recorded movement is never edited, only followed by another."""
 
@@ -378,7 +380,7 @@ class SettingsForm(ServiceCheckedForm):
         fields = ["file_numbering", "currency"]
 
 
-@admin.register(LASettings)
+@admin.register(LASettings, site=sandbox_admin_site)
 class LASettingsAdmin(ServiceSavedAdmin):
     form = SettingsForm
     list_display = ["__str__", "file_numbering", "currency", "modified_at"]
@@ -390,7 +392,9 @@ class LASettingsAdmin(ServiceSavedAdmin):
 
     def changelist_view(self, request, extra_context=None):
         row = LASettings.load()
-        return redirect(reverse("admin:sandbox_la_lasettings_change", args=[row.pk]))
+        return redirect(
+            reverse(f"{self.admin_site.name}:sandbox_la_lasettings_change", args=[row.pk])
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -413,7 +417,7 @@ class WebhookForm(ServiceCheckedForm):
         fields = ["url", "events"]
 
 
-@admin.register(Webhook)
+@admin.register(Webhook, site=sandbox_admin_site)
 class WebhookAdmin(ServiceSavedAdmin):
     form = WebhookForm
     list_display = ["url", "events", "created_at"]
@@ -425,7 +429,7 @@ class WebhookAdmin(ServiceSavedAdmin):
         return services.webhook_update(webhook=obj, data=data)
 
 
-@admin.register(WebhookDelivery)
+@admin.register(WebhookDelivery, site=sandbox_admin_site)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["attempted_at", "event", "webhook", "status_code", "error", "duration_ms"]
     list_select_related = ["webhook"]

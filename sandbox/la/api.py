@@ -126,11 +126,11 @@ class LAView(APIView):
             raise BadRequest(f"{name} must be an id (a whole number)", field=name)
         return int(value)
 
-    def param_modified_since(self) -> datetime.datetime | None:
-        """`modified_since`: ISO 8601. A `+` sent unencoded in a query string arrives as a
-        space, so a space before the offset is read as `+`; a date means its midnight UTC
-        and a time without an offset is UTC."""
-        value = self.param("modified_since")
+    def param_modified_since(self, name: str = "modified_since") -> datetime.datetime | None:
+        """`modified_since` (or another moment, `name`): ISO 8601. A `+` sent unencoded in
+        a query string arrives as a space, so a space before the offset is read as `+`; a
+        date means its midnight UTC and a time without an offset is UTC."""
+        value = self.param(name)
         if value is None:
             return None
         value = value.strip()
@@ -140,9 +140,7 @@ class LAView(APIView):
         if day is not None:
             moment = datetime.datetime.combine(day, datetime.time.min)
         if moment is None:
-            raise BadRequest(
-                f"modified_since {value!r} is not an ISO 8601 date-time", field="modified_since"
-            )
+            raise BadRequest(f"{name} {value!r} is not an ISO 8601 date-time", field=name)
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment, datetime.UTC)
         return moment
@@ -250,6 +248,27 @@ class FileBalance(LAView):
     def get(self, request, pk: int):
         balance = services.file_balance(file=get_or_404(File, pk, "file"))
         return Response(BalanceOutput(balance).data)
+
+
+class BalanceCollection(LAView):
+    """Many files' balances a page at a time: those of `file__in`, or those changed since
+    `changed_since` (a bill, a time entry, a ledger movement), or all."""
+
+    def get(self, request):
+        files = selectors.balance_file_list(
+            changed_since=self.param_modified_since("changed_since"),
+            file_ids=self._ids("file__in"),
+        )
+        paginator = LAPagination()
+        page = paginator.paginate_queryset(files, request, view=self)
+        balances = [services.file_balance(file=file) for file in page]
+        return paginator.get_paginated_response(BalanceOutput(balances, many=True).data)
+
+    def _ids(self, name: str) -> list[str] | None:
+        ids = self.param_list(name)
+        if ids is not None and not all(value.isdigit() for value in ids):
+            raise BadRequest(f"{name} takes file ids (whole numbers), comma-separated", field=name)
+        return ids
 
 
 # Fee earners ----------------------------------------------------------------------------

@@ -190,6 +190,10 @@ class File(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
+    # When a figure of `GET /files/{id}/balance` may last have changed: a time entry,
+    # bill or ledger movement of the file (services stamp it). `GET /balances` filters on
+    # it (`changed_since`) so a client asks for changed balances only.
+    balance_changed_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["pk"]

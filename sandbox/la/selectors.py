@@ -51,6 +51,15 @@ def file_list(
     )
 
 
+def balance_file_list(
+    *, changed_since: datetime.datetime | None = None, file_ids: list[str] | None = None
+) -> QuerySet[File]:
+    """The files whose balances `GET /balances` answers, by id."""
+    return _filtered(
+        File.objects.order_by("pk"), balance_changed_at__gte=changed_since, pk__in=file_ids
+    )
+
+
 def fee_earner_list(
     *, modified_since: datetime.datetime | None = None, email: str | None = None
 ) -> QuerySet[FeeEarner]:

@@ -295,6 +295,7 @@ class BalanceOutput(serializers.Serializer):
     unallocated_credit = money()
     currency = serializers.CharField()
     as_of = serializers.DateTimeField()
+    changed_at = serializers.DateTimeField()
 
 
 class SettingsInput(serializers.ModelSerializer):

@@ -541,6 +541,7 @@ def time_entry_create(*, data: dict) -> TimeEntry:
         time_entry_check(data=data)
         entry = TimeEntry(**data)
         _save_or_clash(entry, check=lambda: time_entry_check(data=data))
+        _balance_changed(entry.file_id)
     return entry
 
 
@@ -647,9 +648,11 @@ def time_entry_update(*, time_entry: TimeEntry, data: dict) -> TimeEntry:
         if not changes:
             return entry
         time_entry_check(data=changes, time_entry=entry)
+        moved_from = entry.file_id
         for name, value in changes.items():
             setattr(entry, name, value)
         _save_or_clash(entry, check=lambda: time_entry_check(data=changes, time_entry=entry))
+        _balance_changed(moved_from, entry.file_id)
         event_publish(
             event="time_entry.updated",
             data={
@@ -667,6 +670,7 @@ def time_entry_delete(*, time_entry: TimeEntry) -> None:
         entry = TimeEntry.objects.select_for_update().get(pk=time_entry.pk)
         _refuse_if_billed(entry)
         entry.delete()
+        _balance_changed(entry.file_id)
 
 
 def _refuse_if_billed(entry: TimeEntry) -> None:
@@ -747,6 +751,7 @@ def file_bill(*, file: File, issued_on: datetime.date | None = None) -> Invoice:
         LedgerTransaction.objects.filter(pk__in=[d.pk for d in disbursements]).update(
             invoice=invoice
         )
+        _balance_changed(file.pk)
         if entries:
             event_publish(
                 event="time_entries.billed",
@@ -802,7 +807,7 @@ def transaction_record(
     with transaction.atomic(using=DB):
         file = _file_locked(file)
         applied = transaction_check(file=file, kind=kind, amount=amount)
-        return LedgerTransaction.objects.create(
+        recorded = LedgerTransaction.objects.create(
             file=file,
             kind=kind,
             amount=amount,
@@ -811,6 +816,8 @@ def transaction_record(
             description=description,
             reference=reference,
         )
+        _balance_changed(file.pk)
+        return recorded
 
 
 @dataclass(frozen=True)
@@ -823,6 +830,13 @@ class FileBalance:
     unallocated_credit: Decimal
     currency: str
     as_of: datetime.datetime
+    changed_at: datetime.datetime
+
+
+def _balance_changed(*file_ids: int) -> None:
+    """Stamp the files whose balance this change may move (`GET /balances?changed_since`).
+    Inside the change's transaction, so a reader never sees the change without it."""
+    File.objects.filter(pk__in=set(file_ids)).update(balance_changed_at=timezone.now())
 
 
 def file_balance(*, file: File) -> FileBalance:
@@ -860,6 +874,7 @@ def file_balance(*, file: File) -> FileBalance:
         unallocated_credit=round_money(ledger["credits"] + ledger["paid"] - ledger["applied"]),
         currency=LASettings.load().currency,
         as_of=timezone.now(),
+        changed_at=file.balance_changed_at,
     )
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
         name="file-transactions",
     ),
     path("api/v1/files/<int:pk>/balance", endpoint(api.FileBalance), name="file-balance"),
+    path("api/v1/balances", endpoint(api.BalanceCollection), name="balances"),
     path("api/v1/fee-earners", endpoint(api.FeeEarnerCollection), name="fee-earners"),
     path("api/v1/fee-earners/<int:pk>", endpoint(api.FeeEarnerDetail), name="fee-earner"),
     path("api/v1/time-entries", endpoint(api.TimeEntryCollection), name="time-entries"),

@@ -8,6 +8,10 @@ Participant types, OAuth2 grants and tokens are read-only; a grant can be revoke
 
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html_join
+
+from sandbox.admin_site import sandbox_admin_site
 
 from . import services
 from .models import (
@@ -15,6 +19,10 @@ from .models import (
     Action,
     ActionParticipant,
     ActionType,
+    DataCollection,
+    DataCollectionField,
+    DataCollectionRecord,
+    DataCollectionRecordValue,
     Grant,
     Participant,
     ParticipantType,
@@ -46,7 +54,7 @@ def _adopt(obj, created) -> None:
     obj.refresh_from_db()
 
 
-@admin.register(Participant)
+@admin.register(Participant, site=sandbox_admin_site)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = [
         "id",
@@ -138,7 +146,7 @@ class UserForm(forms.ModelForm):
         return email
 
 
-@admin.register(User)
+@admin.register(User, site=sandbox_admin_site)
 class UserAdmin(admin.ModelAdmin):
     form = UserForm
     list_display = ["participant_id", "first_name", "last_name", "email", "is_active"]
@@ -152,7 +160,7 @@ class UserAdmin(admin.ModelAdmin):
             _adopt(obj, services.user_create(**form.cleaned_data))
 
 
-@admin.register(ParticipantType)
+@admin.register(ParticipantType, site=sandbox_admin_site)
 class ParticipantTypeAdmin(admin.ModelAdmin):
     """Read-only, as the API's participanttypes are (migration 0004 seeds them)."""
 
@@ -169,7 +177,7 @@ class ParticipantTypeAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(ActionType)
+@admin.register(ActionType, site=sandbox_admin_site)
 class ActionTypeAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "primary_participant_type"]
     list_select_related = ["primary_participant_type"]
@@ -200,7 +208,36 @@ class ActionParticipantInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-@admin.register(Action)
+def data_collections_shown(action: Action):
+    """An action's data collection records and their values: what a PM user sees on the
+    matter (the hub writes Legal Accounting's balances there). Values change on each
+    record's page, through the services, which fire the resthooks."""
+    records = action.data_collection_records.select_related("data_collection").prefetch_related(
+        "values__field"
+    )
+    shown = format_html_join(
+        "",
+        '<div class="data-collection"><h3><a href="{}">{}</a></h3>{}</div>',
+        (
+            (
+                reverse("sandbox_admin:sandbox_pm_datacollectionrecord_change", args=[record.pk]),
+                record.data_collection,
+                format_html_join(
+                    "",
+                    '<div class="data-collection-value"><strong>{}</strong>: {}</div>',
+                    (
+                        (value.field.label or value.field.name, value.string_value or "—")
+                        for value in record.values.all()
+                    ),
+                ),
+            )
+            for record in records
+        ),
+    )
+    return shown or "None."
+
+
+@admin.register(Action, site=sandbox_admin_site)
 class ActionAdmin(admin.ModelAdmin):
     fields = [
         "name",
@@ -212,6 +249,7 @@ class ActionAdmin(admin.ModelAdmin):
         "import_external_reference",
         "status_changed_at",
         *READ_ONLY_TIMES,
+        "data_collections",
     ]
     list_display = [
         "id",
@@ -225,9 +263,13 @@ class ActionAdmin(admin.ModelAdmin):
     list_filter = ["status", "action_type"]
     list_select_related = ["action_type", "assigned_to"]
     search_fields = ["name", "reference", "import_external_reference"]
-    readonly_fields = ["status_changed_at", *READ_ONLY_TIMES]
+    readonly_fields = ["status_changed_at", *READ_ONLY_TIMES, "data_collections"]
     raw_id_fields = ["assigned_to"]
     inlines = [ActionParticipantInline]
+
+    @admin.display(description="Data collections")
+    def data_collections(self, obj):
+        return data_collections_shown(obj) if obj.pk else "—"
 
     def save_model(self, request, obj, form, change):
         # A new action is created in save_related, together with its participants, so
@@ -263,7 +305,7 @@ class ActionAdmin(admin.ModelAdmin):
                 )
 
 
-@admin.register(TimeEntry)
+@admin.register(TimeEntry, site=sandbox_admin_site)
 class TimeEntryAdmin(admin.ModelAdmin):
     list_display = [
         "id",
@@ -307,7 +349,7 @@ class TimeEntryAdmin(admin.ModelAdmin):
             services.time_entry_delete(entry)
 
 
-@admin.register(RestHook)
+@admin.register(RestHook, site=sandbox_admin_site)
 class RestHookAdmin(admin.ModelAdmin):
     list_display = [
         "id",
@@ -351,7 +393,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Grant)
+@admin.register(Grant, site=sandbox_admin_site)
 class GrantAdmin(ReadOnlyAdmin):
     """A user's consent to the client; "Revoke access" ends its tokens (services.grant_revoke)."""
 
@@ -367,13 +409,102 @@ class GrantAdmin(ReadOnlyAdmin):
         self.message_user(request, f"Revoked {len(queryset)} grant(s).")
 
 
-@admin.register(AccessToken)
+@admin.register(AccessToken, site=sandbox_admin_site)
 class AccessTokenAdmin(ReadOnlyAdmin):
     list_display = ["id", "grant", "scopes", "created_at", "expires_at"]
     list_select_related = ["grant"]
 
 
-@admin.register(RefreshToken)
+@admin.register(RefreshToken, site=sandbox_admin_site)
 class RefreshTokenAdmin(ReadOnlyAdmin):
     list_display = ["id", "grant", "scopes", "created_at", "expires_at"]
     list_select_related = ["grant"]
+
+
+class DataCollectionFieldInline(admin.TabularInline):
+    """A collection's fields; a name is fixed once created (as in Actionstep)."""
+
+    model = DataCollectionField
+    fields = ["name", "data_type", "label", "form_order", "required", "description"]
+    extra = 0
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name"] if obj is not None else []
+
+
+@admin.register(DataCollection, site=sandbox_admin_site)
+class DataCollectionAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "label", "action_type", "multiple_records"]
+    list_select_related = ["action_type"]
+    list_filter = ["action_type"]
+    search_fields = ["name", "label"]
+    inlines = [DataCollectionFieldInline]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.data_collection_update(_stored(obj), **_changed_fields(form))
+        else:
+            _adopt(obj, services.data_collection_create(**_changed_fields(form)))
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        for field in formset.deleted_objects:
+            services.data_collection_field_delete(field)
+        for row in formset.forms:
+            if row in formset.deleted_forms or not row.has_changed():
+                continue
+            data = _changed_fields(row)
+            if row.instance.pk is None:
+                services.data_collection_field_create(data_collection=form.instance, **data)
+            else:
+                services.data_collection_field_update(_stored(row.instance), **data)
+
+    def delete_model(self, request, obj):
+        services.data_collection_delete(obj)
+
+
+class DataCollectionRecordValueInline(admin.TabularInline):
+    model = DataCollectionRecordValue
+    fields = ["field", "string_value", "modified_at", "modified_by"]
+    readonly_fields = ["field", "modified_at", "modified_by"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataCollectionRecord, site=sandbox_admin_site)
+class DataCollectionRecordAdmin(admin.ModelAdmin):
+    """A record's values, changed "in PM" by hand: every change goes through the
+    services, so it fires DataCollectionRecordValueUpdated as an API PUT does."""
+
+    list_display = ["id", "action", "data_collection"]
+    list_select_related = ["action", "data_collection"]
+    list_filter = ["data_collection"]
+    raw_id_fields = ["action"]
+    inlines = [DataCollectionRecordValueInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["action", "data_collection", "can_write", "can_delete"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            data = form.cleaned_data
+            _adopt(
+                obj,
+                services.data_collection_record_create(
+                    action_id=data["action"].pk, data_collection_id=data["data_collection"].pk
+                ),
+            )
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        for row in formset.forms:
+            if row.instance.pk and "string_value" in row.changed_data:
+                services.data_collection_value_update(
+                    _stored(row.instance), string_value=row.cleaned_data["string_value"]
+                )
+
+    def delete_model(self, request, obj):
+        services.data_collection_record_delete(obj)

@@ -1,8 +1,8 @@
 """HTTP views of the emulated PM's REST API (the OAuth2 endpoints are in `oauth.py`).
 
 Views only translate HTTP; records change in `services`, reads live in `selectors`,
-the JSON shape in `wire_format`, errors in `errors`. Decisions (research notes in
-/work/research/):
+the JSON shape in `wire_format`, errors in `errors`. Decisions (sources:
+docs/actionstep-fidelity.md):
 
 - **Envelope** (wiki "Responses"; docs api-responses), `Content-Type:
   application/vnd.api+json`: `{"links": {...}, "<resource>": [...], "linked": {...},
@@ -60,6 +60,10 @@ from .wire_format import (
     ACTION_PARTICIPANTS,
     ACTION_TYPES,
     ACTIONS,
+    DATA_COLLECTION_FIELDS,
+    DATA_COLLECTION_RECORD_VALUES,
+    DATA_COLLECTION_RECORDS,
+    DATA_COLLECTIONS,
     PARTICIPANT_TYPES,
     PARTICIPANTS,
     RESTHOOKS,
@@ -89,6 +93,23 @@ def _composite_key(part: str) -> Q | None:
     return Q(action_id=action, participant_type_id=participant_type, participant_id=participant)
 
 
+def _field_key(part: str) -> Q | None:
+    """`<data collection>--<field name>`, a data collection field's id."""
+    collection, separator, name = part.partition("--")
+    if not (separator and collection.isdigit() and name) or "--" in name:
+        return None
+    return Q(data_collection_id=int(collection), name=name)
+
+
+def _value_key(part: str) -> Q | None:
+    """`<data collection>--<field name>--<record>`, a data collection value's id."""
+    pieces = part.split("--")
+    if len(pieces) != 3 or not (pieces[0].isdigit() and pieces[2].isdigit() and pieces[1]):
+        return None
+    collection, name, record = pieces
+    return Q(record_id=int(record), field__name=name, field__data_collection_id=int(collection))
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One REST resource: its wire format, records, filters and the services that change it.
@@ -108,6 +129,8 @@ class Endpoint:
     includes: Mapping[str, tuple[str, Callable[[Any], list]]] = field(default_factory=dict)
     key: Callable[[str], Q | None] = _integer_key
     current: bool = False
+    # The services that record who changed a record take the token's user.
+    with_user: bool = False
 
 
 ENDPOINTS = {
@@ -183,6 +206,53 @@ ENDPOINTS = {
                 lambda action_type: [action_type.primary_participant_type_id],
             )
         },
+    ),
+    "datacollections": Endpoint(
+        DATA_COLLECTIONS,
+        lambda access: selectors.data_collection_list(),
+        selectors.DATA_COLLECTION_FILTERS,
+        sorts=selectors.NAMED_SORTS,
+        create=services.data_collection_create,
+        update=services.data_collection_update,
+        delete=services.data_collection_delete,
+        includes={"actionType": ("actiontypes", lambda dc: [dc.action_type_id])},
+    ),
+    "datacollectionfields": Endpoint(
+        DATA_COLLECTION_FIELDS,
+        lambda access: selectors.data_collection_field_list(),
+        selectors.DATA_COLLECTION_FIELD_FILTERS,
+        sorts=selectors.NAMED_SORTS,
+        create=services.data_collection_field_create,
+        update=services.data_collection_field_update,
+        delete=services.data_collection_field_delete,
+        includes={"dataCollection": ("datacollections", lambda f: [f.data_collection_id])},
+        key=_field_key,
+    ),
+    "datacollectionrecords": Endpoint(
+        DATA_COLLECTION_RECORDS,
+        lambda access: selectors.data_collection_record_list(),
+        selectors.DATA_COLLECTION_RECORD_FILTERS,
+        create=services.data_collection_record_create,
+        delete=services.data_collection_record_delete,
+        includes={
+            "action": ("actions", lambda record: [record.action_id]),
+            "dataCollection": ("datacollections", lambda record: [record.data_collection_id]),
+        },
+    ),
+    "datacollectionrecordvalues": Endpoint(
+        DATA_COLLECTION_RECORD_VALUES,
+        lambda access: selectors.data_collection_record_value_list(),
+        selectors.DATA_COLLECTION_RECORD_VALUE_FILTERS,
+        create=services.data_collection_value_create,
+        update=services.data_collection_value_update,
+        includes={
+            "action": ("actions", lambda value: [value.action_id]),
+            "dataCollectionField": ("datacollectionfields", lambda value: [value.field_id]),
+            "dataCollectionRecord": ("datacollectionrecords", lambda value: [value.record_id]),
+            "dataCollection": ("datacollections", lambda value: [value.data_collection_id]),
+        },
+        key=_value_key,
+        with_user=True,
     ),
     "resthooks": Endpoint(
         RESTHOOKS,
@@ -367,7 +437,10 @@ class CollectionView(EndpointView):
     def post(self, request):
         if self.endpoint.create is None:
             return self.http_method_not_allowed(request)
-        record = self.endpoint.create(**self.body_fields(request, creating=True))
+        fields = self.body_fields(request, creating=True)
+        if self.endpoint.with_user:
+            fields["user_id"] = self.access.user_id
+        record = self.endpoint.create(**fields)
         return self.answer(request, record)
 
 
@@ -407,7 +480,10 @@ class MemberView(EndpointView):
         if self.endpoint.update is None:
             return self.http_method_not_allowed(request)
         record = self._record(ids)
-        record = self.endpoint.update(record, **self.body_fields(request, creating=False))
+        fields = self.body_fields(request, creating=False)
+        if self.endpoint.with_user:
+            fields["user_id"] = self.access.user_id
+        record = self.endpoint.update(record, **fields)
         return self.answer(request, record)
 
     patch = put

@@ -1,9 +1,10 @@
 """REST hook delivery: PM tells registered clients that a record changed.
 
-Decisions (research notes /work/research/actionstep-resources-hooks.md section 1):
+Decisions (sources: docs/actionstep-fidelity.md section 1):
 
 - **Events fired.** The services fire ParticipantCreated/Updated, ActionCreated/Updated,
-  ActionParticipantAdded/Deleted and TimeEntryCreated/Updated, names from
+  ActionParticipantAdded/Deleted, TimeEntryCreated/Updated, DataCollectionRecordUpdated,
+  DataCollectionRecordValueUpdated and DataCollectionRecordDeleted, names from
   docs.actionstep.com/webhooks. Nothing is fired when a time entry is deleted: real
   Actionstep has no such event (no TimeEntryDeleted, ParticipantDeleted or ActionDeleted
   in any list). The other documented events can be registered but never fire here.
@@ -59,6 +60,14 @@ RENDERERS = {
     "actions": (selectors.action_list, wire_format.ACTIONS),
     "actionparticipants": (selectors.action_participant_list, wire_format.ACTION_PARTICIPANTS),
     "timeentries": (selectors.time_entry_list, wire_format.TIME_ENTRIES),
+    "datacollectionrecords": (
+        selectors.data_collection_record_list,
+        wire_format.DATA_COLLECTION_RECORDS,
+    ),
+    "datacollectionrecordvalues": (
+        selectors.data_collection_record_value_list,
+        wire_format.DATA_COLLECTION_RECORD_VALUES,
+    ),
 }
 
 

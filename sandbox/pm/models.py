@@ -1,6 +1,6 @@
 """Records of the emulated Practice Management system (Actionstep-shaped).
 
-Decisions (research notes: /work/research/actionstep-resources-hooks.md, "-auth-errors.md"):
+Decisions (sources: docs/actionstep-fidelity.md):
 
 - **Users are participants.** Real Actionstep: a user has `links.participant` (wiki
   "Users", PHP SDK Users.php) and `actions.assignedTo` is a participant id (dbc-tech
@@ -433,3 +433,160 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"Refresh token {self.pk} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+# Data collections ------------------------------------------------------------------------
+#
+# Custom matter data (docs/actionstep-fidelity.md; forsyteco `src/clients/datacollection*/
+# schemas.gen.ts`; Actionstep's demo app `ActionstepApi.cs`, `Pages/Matters.razor.cs`):
+# a collection belongs to an action type and declares fields; a record of it belongs to
+# one action and holds one value per field, as a string (`stringValue`). Ids of fields
+# and values are composite: `<collection>--<field name>` and
+# `<collection>--<field name>--<record>`.
+
+FIELD_NAME = RegexValidator(
+    r"^[A-Za-z][A-Za-z0-9_]*$",
+    "Start with a letter; use letters, digits and underscores (the name is part of "
+    "composite ids, which '--' separates).",
+)
+
+
+class DataCollection(models.Model):
+    """A set of custom fields for the actions of one action type."""
+
+    name = models.CharField(max_length=100, validators=[FIELD_NAME])
+    label = models.CharField(max_length=255, blank=True)
+    description = models.TextField()
+    multiple_records = models.BooleanField(
+        default=False, help_text="Whether an action may hold several records of it."
+    )
+    order = models.PositiveIntegerField(default=0)
+    always_show_descriptions = models.BooleanField(default=False)
+    action_type = models.ForeignKey(
+        ActionType, on_delete=models.PROTECT, related_name="data_collections"
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action_type", "name"], name="sandbox_pm_data_collection_name_per_type"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+
+class DataCollectionField(models.Model):
+    """One field of a collection; its name is fixed once created (forsyteco
+    CreateDataCollectionField: "the name cannot be changed")."""
+
+    class DataType(models.TextChoices):
+        """The `dataType` enum of the forsyteco schemas, verbatim."""
+
+        APPOINTMENT = "Appointment"
+        AUTO_NUMBER = "AutoNumber"
+        AUTO_NUMBER_DC = "AutoNumberDC"
+        BOOLEAN = "Boolean"
+        DATE = "Date"
+        DATE_NM = "DateNM"
+        DATE_TIME = "DateTime"
+        DATE_TIME_NM = "DateTimeNM"
+        DROP_DOWN = "DropDown"
+        DROP_DOWN_MULTI = "DropDownMulti"
+        HTML_READ_ONLY = "HtmlReadOnly"
+        MONEY = "Money"
+        NUMBER = "Number"
+        PARTICIPANT = "Participant"
+        STR255 = "Str255"
+        STR255_PROTECTED = "Str255Protected"
+        TEXT_AREA = "TextArea"
+
+    data_collection = models.ForeignKey(
+        DataCollection, on_delete=models.CASCADE, related_name="fields"
+    )
+    name = models.CharField(max_length=100, validators=[FIELD_NAME])
+    data_type = models.CharField(max_length=20, choices=DataType.choices)
+    label = models.CharField(max_length=255, blank=True)
+    form_order = models.PositiveIntegerField(default=0)
+    list_order = models.PositiveIntegerField(default=0)
+    required = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
+    custom_html_below = models.TextField(blank=True)
+    custom_html_above = models.TextField(blank=True)
+    tag = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["form_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["data_collection", "name"], name="sandbox_pm_field_name_per_collection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+    @property
+    def composite_id(self) -> str:
+        """Actionstep's id: `<data collection>--<field name>`."""
+        return f"{self.data_collection_id}--{self.name}"
+
+
+class DataCollectionRecord(models.Model):
+    """One action's record of a collection: the values of its fields."""
+
+    data_collection = models.ForeignKey(
+        DataCollection, on_delete=models.CASCADE, related_name="records"
+    )
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, related_name="data_collection_records"
+    )
+    can_write = models.BooleanField(default=True)
+    can_delete = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.data_collection} of action {self.action_id}"
+
+
+class DataCollectionRecordValue(models.Model):
+    """A field's value in a record, always a string (`stringValue`)."""
+
+    record = models.ForeignKey(
+        DataCollectionRecord, on_delete=models.CASCADE, related_name="values"
+    )
+    field = models.ForeignKey(DataCollectionField, on_delete=models.CASCADE, related_name="+")
+    string_value = models.TextField(blank=True)
+    modified_at = models.DateTimeField(default=timezone.now)
+    modified_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["record_id", "field__form_order", "field_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "field"], name="sandbox_pm_one_value_per_field_and_record"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.composite_id
+
+    @property
+    def composite_id(self) -> str:
+        """Actionstep's id: `<data collection>--<field name>--<record>`."""
+        return f"{self.field.data_collection_id}--{self.field.name}--{self.record_id}"
+
+    @property
+    def field_key(self) -> str:
+        return self.field.composite_id
+
+    @property
+    def action_id(self) -> int:
+        return self.record.action_id
+
+    @property
+    def data_collection_id(self) -> int:
+        return self.record.data_collection_id

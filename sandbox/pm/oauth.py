@@ -1,7 +1,7 @@
 """HTTP views of the emulated PM's OAuth2 endpoints: authorize (a consent page) and token.
 
 Real Actionstep (wiki Authorization page; Actionstep's demo client SignIn.razor.cs;
-research notes /work/research/actionstep-auth-errors.md section 1) offers the
+docs/actionstep-fidelity.md) offers the
 authorization-code grant only, at `go.actionstep.com/api/oauth/authorize` and
 `api.actionstep.com/api/oauth/token`; the sandbox serves the same paths under
 `/sandbox/pm/`. The rules live in `services`; these views translate HTTP. Decisions:

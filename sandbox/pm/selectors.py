@@ -1,7 +1,7 @@
 """Reads for the emulated PM API: querysets, Actionstep-style filters, sorting, paging,
 and the bearer-token check.
 
-Decisions (research notes: /work/research/actionstep-auth-errors.md sections 6 and 7):
+Decisions (sources: docs/actionstep-fidelity.md):
 
 - **Filters** are `<property>=value` or `<property>_<operator>=value` on the properties
   each resource declares below. Real Actionstep's operators (PHP SDK ResourceHelper.php
@@ -61,6 +61,10 @@ from .models import (
     Action,
     ActionParticipant,
     ActionType,
+    DataCollection,
+    DataCollectionField,
+    DataCollectionRecord,
+    DataCollectionRecordValue,
     Participant,
     ParticipantType,
     RestHook,
@@ -228,6 +232,28 @@ RESTHOOK_FILTERS = {
     "status": text("status"),
 }
 
+DATA_COLLECTION_FILTERS = {
+    "id": integer("pk"),
+    "name": text("name", "iexact"),
+    "actionType": integer("action_type_id"),
+    "multipleRecords": flag("multiple_records"),
+}
+DATA_COLLECTION_FIELD_FILTERS = {
+    "dataCollection": integer("data_collection_id"),
+    "name": text("name", "iexact"),
+    "dataType": text("data_type"),
+}
+DATA_COLLECTION_RECORD_FILTERS = {
+    "id": integer("pk"),
+    "action": integer("action_id"),
+    "dataCollection": integer("data_collection_id"),
+}
+DATA_COLLECTION_RECORD_VALUE_FILTERS = {
+    "action": integer("record__action_id"),
+    "dataCollection": integer("record__data_collection_id"),
+    "dataCollectionRecord": integer("record_id"),
+}
+
 PARTICIPANT_SORTS = {
     "id": "pk",
     "createdTimestamp": "created_at",
@@ -282,6 +308,22 @@ def action_type_list() -> QuerySet[ActionType]:
 
 def resthook_list() -> QuerySet[RestHook]:
     return RestHook.objects.all()
+
+
+def data_collection_list() -> QuerySet[DataCollection]:
+    return DataCollection.objects.all()
+
+
+def data_collection_field_list() -> QuerySet[DataCollectionField]:
+    return DataCollectionField.objects.all()
+
+
+def data_collection_record_list() -> QuerySet[DataCollectionRecord]:
+    return DataCollectionRecord.objects.all()
+
+
+def data_collection_record_value_list() -> QuerySet[DataCollectionRecordValue]:
+    return DataCollectionRecordValue.objects.select_related("record", "field")
 
 
 # Filters, sorting, paging ---------------------------------------------------------

@@ -11,7 +11,7 @@ fires, so a client writing back what it just read does not start an echo.
 
 The OAuth2 part follows the wiki Authorization page (authorization-code grant only:
 "Actionstep supports the Authorization grant type only") and RFC 6749 where the wiki is
-silent; the research notes are /work/research/actionstep-auth-errors.md section 1.
+silent; the sources are in docs/actionstep-fidelity.md.
 """
 
 import base64
@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from sandbox.routers import SANDBOX_DATABASE
 
@@ -40,6 +41,10 @@ from .models import (
     Action,
     ActionParticipant,
     AuthorizationCode,
+    DataCollection,
+    DataCollectionField,
+    DataCollectionRecord,
+    DataCollectionRecordValue,
     Grant,
     Participant,
     ParticipantType,
@@ -392,6 +397,10 @@ SCOPES = frozenset(
         "actionparticipants",
         "actions",
         "actiontypes",
+        "datacollectionfields",
+        "datacollectionrecords",
+        "datacollectionrecordvalues",
+        "datacollections",
         "participants",
         "participanttypes",
         "resthooks",
@@ -628,3 +637,224 @@ def token_refresh(*, client_id: str, refresh_token: str) -> IssuedToken:
     if found.grant.client_id != client_id:
         raise TokenError("invalid_grant", "The refresh token was not issued to this client.")
     return token_issue(grant=found.grant)
+
+
+# Data collections --------------------------------------------------------------------
+#
+# Real Actionstep (docs/actionstep-fidelity.md, "Data collections"): a collection
+# belongs to an action type;
+# a record belongs to one action and one collection; each value is a string, its id
+# `<collection>--<field name>--<record>`. Actionstep's demo app creates a record, then
+# PUTs the value "the server created along with the record" on that composite id: the
+# emulator creates one empty value per field with the record (and one per record when
+# a field is added), so every such id exists. POST on values, with all four links, is
+# also taken (the spec's CreateDataCollectionRecordValue) for a value not there yet.
+#
+# Hooks (docs.actionstep.com/webhooks): DataCollectionRecordValueUpdated when a value
+# changes, DataCollectionRecordUpdated with it (its record changed), and
+# DataCollectionRecordDeleted. There is no "created" event: creating a record announces
+# nothing (emulator choice; real behaviour UNKNOWN).
+
+
+def _data_collection_of(pk: int | None) -> DataCollection:
+    found = DataCollection.objects.filter(pk=pk).first() if pk is not None else None
+    if found is None:
+        raise ValidationError({"data_collection": f"No data collection with id {pk}."})
+    return found
+
+
+def data_collection_create(**fields: Any) -> DataCollection:
+    """A collection for one action type; its name is unique within the type."""
+    collection = DataCollection()
+    _assign(collection, fields)
+    collection.full_clean()
+    collection.save()
+    return collection
+
+
+def data_collection_update(collection: DataCollection, **fields: Any) -> DataCollection:
+    if _assign(collection, fields):
+        collection.full_clean()
+        collection.save()
+    return collection
+
+
+@transaction.atomic(using=SANDBOX_DATABASE)
+def data_collection_delete(collection: DataCollection) -> None:
+    """Deleting a collection deletes its fields, records and values with it."""
+    for record in collection.records.all():
+        data_collection_record_delete(record)
+    collection.delete()
+
+
+@transaction.atomic(using=SANDBOX_DATABASE)
+def data_collection_field_create(**fields: Any) -> DataCollectionField:
+    """A field of a collection, and an empty value of it in every existing record."""
+    field = DataCollectionField()
+    _assign(field, fields)
+    field.full_clean()
+    field.save()
+    DataCollectionRecordValue.objects.bulk_create(
+        DataCollectionRecordValue(record=record, field=field)
+        for record in field.data_collection.records.all()
+    )
+    return field
+
+
+def data_collection_field_update(field: DataCollectionField, **fields: Any) -> DataCollectionField:
+    """The name is fixed once created (forsyteco UpdateDataCollectionField has none)."""
+    fields.pop("name", None)
+    if _assign(field, fields):
+        field.full_clean()
+        field.save()
+    return field
+
+
+def data_collection_field_delete(field: DataCollectionField) -> None:
+    field.delete()
+
+
+@transaction.atomic(using=SANDBOX_DATABASE)
+def data_collection_record_create(
+    *, action_id: int | None, data_collection_id: int | None, **fields: Any
+) -> DataCollectionRecord:
+    """A record of a collection on an action of the collection's action type; a
+    collection without `multipleRecords` takes one record per action."""
+    collection = _data_collection_of(data_collection_id)
+    action = Action.objects.filter(pk=action_id).first() if action_id is not None else None
+    if action is None:
+        raise ValidationError({"action": f"No action with id {action_id}."})
+    if action.action_type_id != collection.action_type_id:
+        raise ValidationError(
+            {
+                "data_collection": f"Data collection {collection.pk} belongs to action type "
+                f"{collection.action_type_id}, not to action {action.pk}'s type "
+                f"{action.action_type_id}."
+            }
+        )
+    existing = DataCollection.objects.select_for_update().filter(pk=collection.pk)
+    existing.get()  # one record at a time per collection: the check below holds
+    if not collection.multiple_records and collection.records.filter(action=action).exists():
+        raise ValidationError(
+            {
+                "data_collection": f"Action {action.pk} already has a record of data "
+                f"collection {collection.pk}, which takes one record per action."
+            }
+        )
+    record = DataCollectionRecord(data_collection=collection, action=action)
+    _assign(record, fields)
+    record.save()
+    DataCollectionRecordValue.objects.bulk_create(
+        DataCollectionRecordValue(record=record, field=field) for field in collection.fields.all()
+    )
+    return record
+
+
+@transaction.atomic(using=SANDBOX_DATABASE)
+def data_collection_record_delete(record: DataCollectionRecord) -> None:
+    resthooks_announce(
+        RestHook.Event.DATA_COLLECTION_RECORD_DELETED, "datacollectionrecords", record.pk
+    )
+    record.delete()
+
+
+def data_collection_value_check(field: DataCollectionField, value: str) -> None:
+    """A value as its field's data type takes it (emulator choice: what real Actionstep
+    refuses is UNKNOWN); an empty string clears any field."""
+    if value == "":
+        return
+    kind = DataCollectionField.DataType
+    problem = ""
+    if field.data_type in (kind.MONEY, kind.NUMBER):
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            number = None
+        if number is None or not number.is_finite():
+            problem = "a number, e.g. 1250.50"
+    elif field.data_type in (kind.DATE, kind.DATE_NM):
+        if parse_date(value) is None:
+            problem = "a date, e.g. 2024-05-01"
+    elif field.data_type in (kind.DATE_TIME, kind.DATE_TIME_NM):
+        if parse_datetime(value) is None and parse_date(value) is None:
+            problem = "a date and time, e.g. 2024-05-01T14:30:00+12:00"
+    elif field.data_type == kind.BOOLEAN:
+        if value not in ("T", "F"):
+            problem = "T or F"
+    elif field.data_type in (kind.STR255, kind.STR255_PROTECTED) and len(value) > 255:
+        problem = "at most 255 characters"
+    if problem:
+        raise ValidationError(
+            {"string_value": f"{field.name} is a {field.data_type} field: send {problem}."}
+        )
+
+
+def _record_value_announce(value: DataCollectionRecordValue, *, existed: bool) -> None:
+    if existed:
+        resthooks_announce(
+            RestHook.Event.DATA_COLLECTION_RECORD_VALUE_UPDATED,
+            "datacollectionrecordvalues",
+            value.pk,
+        )
+    resthooks_announce(
+        RestHook.Event.DATA_COLLECTION_RECORD_UPDATED, "datacollectionrecords", value.record_id
+    )
+
+
+@transaction.atomic(using=SANDBOX_DATABASE)
+def data_collection_value_create(
+    *,
+    action_id: int | None,
+    field_key: str,
+    record_id: int | None,
+    data_collection_id: int | None,
+    string_value: str,
+    user_id: int | None = None,
+) -> DataCollectionRecordValue:
+    """POST with all four links: they must agree with each other, and the record must
+    not hold a value of that field yet (PUT changes one)."""
+    collection = _data_collection_of(data_collection_id)
+    record = DataCollectionRecord.objects.filter(pk=record_id).first()
+    if record is None or record.data_collection_id != collection.pk:
+        raise ValidationError(
+            {"record": f"No record {record_id} of data collection {collection.pk}."}
+        )
+    if record.action_id != action_id:
+        raise ValidationError(
+            {"action": f"Record {record.pk} belongs to action {record.action_id}."}
+        )
+    collection_part, _, name = field_key.partition("--")
+    field = collection.fields.filter(name=name).first()
+    if field is None or collection_part != str(collection.pk):
+        raise ValidationError(
+            {"field_key": f"No field {field_key} in data collection {collection.pk}."}
+        )
+    if DataCollectionRecordValue.objects.filter(record=record, field=field).exists():
+        raise ValidationError(
+            {"field_key": f"Record {record.pk} has a value of {field.name} already: PUT it."}
+        )
+    data_collection_value_check(field, string_value)
+    value = DataCollectionRecordValue.objects.create(
+        record=record, field=field, string_value=string_value, modified_by_id=user_id
+    )
+    _record_value_announce(value, existed=False)
+    return value
+
+
+@transaction.atomic(using=SANDBOX_DATABASE)
+def data_collection_value_update(
+    value: DataCollectionRecordValue, *, string_value: str | None = None, user_id: int | None = None
+) -> DataCollectionRecordValue:
+    """PUT: the new string (UpdateDataCollectionRecordValue requires stringValue); the
+    same string again changes nothing and fires nothing."""
+    if string_value is None:
+        raise ValidationError({"string_value": "This property is required."})
+    if value.string_value == string_value:
+        return value
+    data_collection_value_check(value.field, string_value)
+    value.string_value = string_value
+    value.modified_at = timezone.now()
+    value.modified_by_id = user_id
+    value.save()
+    _record_value_announce(value, existed=True)
+    return value

@@ -1,8 +1,8 @@
 """The Actionstep wire format of the emulated PM API: records to JSON and back.
 
 Property names and types follow the OpenAPI files in `sandbox/pm/openapi/` and, for the
-resources those files lack, `supplement.openapi.yml` there. Decisions (research notes in
-/work/research/actionstep-resources-hooks.md):
+resources those files lack, `supplement.openapi.yml` there. Decisions
+(sources: docs/actionstep-fidelity.md):
 
 - **null for unset values.** Actionstep answers `null` for an empty property
   (`"importExternalReference": null`, docs api-responses), although the compiled files
@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from .errors import HANDLING_THE_REQUEST, ApiError, Problem, bad_request, rule_broken
-from .models import Action, RestHook, TimeEntry
+from .models import Action, DataCollectionField, RestHook, TimeEntry
 
 REQUIRED = "This property is required."
 
@@ -562,4 +562,83 @@ RESTHOOKS = Resource(
         Attr("triggeredCount", "triggered_count", INTEGER, writable=False),
         Attr("triggeredLastTimestamp", "triggered_last_at", TIMESTAMP, writable=False),
     ),
+)
+
+# Data collections (forsyteco `src/clients/datacollection*/schemas.gen.ts`;
+# docs/actionstep-fidelity.md). Create requires: a collection's name, description and
+# links.actionType; a
+# field's name, dataType and links.dataCollection; a value's stringValue and all four
+# links. A record needs links.action and links.dataCollection (the spec lists them
+# without `required`; a record without them means nothing, so the emulator requires
+# them, as Actionstep's demo app always sends them). Names and links are set on create
+# only ("the name cannot be changed after the data collection field has been created").
+DATA_COLLECTIONS = Resource(
+    "datacollections",
+    (
+        Attr("id", "pk", INTEGER, writable=False),
+        Attr("name", "name", required=True),
+        Attr("description", "description", required=True),
+        Attr("multipleRecords", "multiple_records", FLAG),
+        Attr("order", "order", INTEGER),
+        Attr("label", "label"),
+        Attr("alwaysShowDescriptions", "always_show_descriptions", FLAG),
+        Attr("links.actionType", "action_type_id", LINK_ID, required=True),
+    ),
+    link_types={"actionType": "actiontypes"},
+)
+
+DATA_COLLECTION_FIELDS = Resource(
+    "datacollectionfields",
+    (
+        Attr("id", "composite_id", writable=False),
+        Attr("name", "name", required=True, updatable=False),
+        Attr(
+            "dataType",
+            "data_type",
+            Choice(DataCollectionField.DataType.values),
+            required=True,
+        ),
+        Attr("label", "label"),
+        Attr("formOrder", "form_order", INTEGER),
+        Attr("listOrder", "list_order", INTEGER),
+        Attr("required", "required", FLAG),
+        Attr("description", "description"),
+        Attr("customHtmlBelow", "custom_html_below"),
+        Attr("customHtmlAbove", "custom_html_above"),
+        Attr("links.dataCollection", "data_collection_id", LINK_ID, required=True, updatable=False),
+        Attr("links.tag", "tag", LINK_ID),
+    ),
+    link_types={"dataCollection": "datacollections", "tag": "tags"},
+)
+
+DATA_COLLECTION_RECORDS = Resource(
+    "datacollectionrecords",
+    (
+        Attr("id", "pk", INTEGER, writable=False),
+        Attr("canWrite", "can_write", FLAG, writable=False),
+        Attr("canDelete", "can_delete", FLAG, writable=False),
+        Attr("links.action", "action_id", LINK_ID, required=True),
+        Attr("links.dataCollection", "data_collection_id", LINK_ID, required=True),
+    ),
+    link_types={"action": "actions", "dataCollection": "datacollections"},
+)
+
+DATA_COLLECTION_RECORD_VALUES = Resource(
+    "datacollectionrecordvalues",
+    (
+        Attr("id", "composite_id", writable=False),
+        Attr("stringValue", "string_value", required=True),
+        Attr("last_modified_time_stamp", "modified_at", TIMESTAMP, writable=False),
+        Attr("last_modified_by_user_id", "modified_by_id", INTEGER, writable=False),
+        Attr("links.action", "action_id", LINK_ID, required=True, updatable=False),
+        Attr("links.dataCollectionField", "field_key", required=True, updatable=False),
+        Attr("links.dataCollectionRecord", "record_id", LINK_ID, required=True, updatable=False),
+        Attr("links.dataCollection", "data_collection_id", LINK_ID, required=True, updatable=False),
+    ),
+    link_types={
+        "action": "actions",
+        "dataCollectionField": "datacollectionfields",
+        "dataCollectionRecord": "datacollectionrecords",
+        "dataCollection": "datacollections",
+    },
 )

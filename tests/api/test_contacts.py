@@ -3,6 +3,7 @@
 import pytest
 
 from contacts.models import Contact
+from sync.advice import advice_for
 from sync.models import Link, LinkStatus
 from tests.factories import ContactFactory, ContactLinkFactory
 
@@ -45,6 +46,7 @@ def test_it_lists_contacts_with_their_link_indicator(api_with):
         "la_id": link.la_id,
         "attempts": 2,
         "next_retry_at": None,
+        "advice": advice_for("already_assigned").what_to_do,
     }
 
 
@@ -64,6 +66,7 @@ def test_a_contact_with_no_link_yet_shows_an_unsynced_link_block(api_with):
         "la_id": None,
         "attempts": 0,
         "next_retry_at": None,
+        "advice": "",
     }
 
 

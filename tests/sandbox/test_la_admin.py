@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
 
 def url(model, view: str, *args) -> str:
-    return reverse(f"admin:sandbox_la_{model._meta.model_name}_{view}", args=args)
+    return reverse(f"sandbox_admin:sandbox_la_{model._meta.model_name}_{view}", args=args)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def balance(la, file) -> dict:
     response = la.get(f"files/{file.pk}/balance")
     assert response.status_code == 200
     body = response.json()
-    return {name: value for name, value in body.items() if name != "as_of"}
+    return {name: value for name, value in body.items() if name not in ("as_of", "changed_at")}
 
 
 def test_a_new_file_has_zero_balances_as_decimal_strings(la, file):
@@ -50,8 +50,10 @@ def test_a_new_file_has_zero_balances_as_decimal_strings(la, file):
         "unallocated_credit": "0.00",
         "currency": "USD",
         "as_of": response.json()["as_of"],
+        "changed_at": response.json()["changed_at"],
     }
     assert response.json()["as_of"].endswith("Z")
+    assert response.json()["changed_at"] <= response.json()["as_of"]
 
 
 def test_billing_makes_an_invoice_of_unbilled_time_and_disbursements(la, file, ann):
@@ -187,3 +189,68 @@ def test_it_lists_a_files_transactions_in_order(la, file):
         ("disbursement", "2.50"),
     ]
     assert results[0]["reference"] == "DEP-1"
+
+
+# Many balances: GET /balances --------------------------------------------------------------
+
+
+def changed_at(la, file) -> str:
+    return la.get(f"files/{file.pk}/balance").json()["changed_at"]
+
+
+def test_many_balances_come_a_page_at_a_time_for_the_files_asked(la, ann):
+    files = [make_file() for _ in range(3)]
+    make_time_entry(files[1], ann, hours=Decimal("2.00"), rate=Decimal("100.00"))
+
+    response = la.get("balances", file__in=f"{files[2].pk},{files[1].pk},999999")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["count"] == 2
+    assert [(item["file"], item["wip_fees"]) for item in body["results"]] == [
+        (files[1].pk, "200.00"),
+        (files[2].pk, "0.00"),
+    ]
+    assert body["results"][0] == la.get(f"files/{files[1].pk}/balance").json() | {
+        "as_of": body["results"][0]["as_of"]
+    }
+
+
+def test_changed_since_answers_only_the_files_whose_figures_moved(la, ann):
+    quiet, billed, paid, edited = (make_file() for _ in range(4))
+    make_time_entry(billed, ann)
+    entry = make_time_entry(edited, ann)
+    since = max(changed_at(la, file) for file in (quiet, billed, paid, edited))
+
+    la.post(f"files/{billed.pk}/bill")
+    record(la, paid, "payment", "10.00")
+    assert la.patch(f"time-entries/{entry.pk}", {"hours": "3.00"}).status_code == 200
+
+    changed = la.get("balances", changed_since=since).json()["results"]
+    assert {item["file"] for item in changed if item["changed_at"] > since} == {
+        billed.pk,
+        paid.pk,
+        edited.pk,
+    }
+
+
+def test_deleting_a_time_entry_changes_its_files_balance(la, file, ann):
+    entry = make_time_entry(file, ann)
+    before = changed_at(la, file)
+
+    assert la.delete(f"time-entries/{entry.pk}").status_code == 204
+
+    after = la.get("balances", changed_since=before).json()["results"]
+    assert [(item["file"], item["wip_fees"]) for item in after] == [(file.pk, "0.00")]
+    assert after[0]["changed_at"] > before
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"file__in": "1,two"}, "file__in"), ({"changed_since": "yesterday"}, "changed_since")],
+)
+def test_a_bad_balances_filter_answers_400_naming_it(la, params, field):
+    response = la.get("balances", **params)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == field

@@ -86,9 +86,9 @@ READ_ONLY = {"participanttype", "grant", "accesstoken", "refreshtoken"}
 def test_every_pm_admin_screen_answers(admin_client, model):
     pk = _one_of_each()[model]
 
-    changelist = admin_client.get(reverse(f"admin:sandbox_pm_{model}_changelist"))
-    add = admin_client.get(reverse(f"admin:sandbox_pm_{model}_add"))
-    change = admin_client.get(reverse(f"admin:sandbox_pm_{model}_change", args=[pk]))
+    changelist = admin_client.get(reverse(f"sandbox_admin:sandbox_pm_{model}_changelist"))
+    add = admin_client.get(reverse(f"sandbox_admin:sandbox_pm_{model}_add"))
+    change = admin_client.get(reverse(f"sandbox_admin:sandbox_pm_{model}_change", args=[pk]))
 
     assert changelist.status_code == 200
     assert add.status_code == (403 if model in READ_ONLY else 200)
@@ -99,14 +99,14 @@ def test_every_pm_admin_screen_answers(admin_client, model):
 def test_grants_tokens_and_participant_types_cannot_be_changed_in_the_admin(admin_client, model):
     pk = _one_of_each()[model]
 
-    page = admin_client.get(reverse(f"admin:sandbox_pm_{model}_change", args=[pk]))
+    page = admin_client.get(reverse(f"sandbox_admin:sandbox_pm_{model}_change", args=[pk]))
 
     assert 'name="_save"' not in page.content.decode()
 
 
 def test_a_participant_added_in_the_admin_can_be_read_back_from_the_api(admin_client):
     response = admin_client.post(
-        reverse("admin:sandbox_pm_participant_add"),
+        reverse("sandbox_admin:sandbox_pm_participant_add"),
         {
             "first_name": "James",
             "last_name": "Bond",
@@ -133,8 +133,12 @@ def test_the_participant_admin_labels_and_searches_the_import_reference(admin_cl
     wanted = make_participant(last_name="Found", import_external_reference="REF-42")
     make_participant(last_name="Other")
 
-    page = admin_client.get(reverse("admin:sandbox_pm_participant_changelist"), {"q": "REF-42"})
-    form = admin_client.get(reverse("admin:sandbox_pm_participant_change", args=[wanted.pk]))
+    page = admin_client.get(
+        reverse("sandbox_admin:sandbox_pm_participant_changelist"), {"q": "REF-42"}
+    )
+    form = admin_client.get(
+        reverse("sandbox_admin:sandbox_pm_participant_change", args=[wanted.pk])
+    )
 
     assert page.context["cl"].result_count == 1
     assert "Import reference (Reference)" in form.content.decode()
@@ -152,7 +156,7 @@ def test_a_change_saved_in_the_admin_fires_the_hook(
         http.post("http://hub.test/h", status=200)
         with django_capture_on_commit_callbacks(using="sandbox", execute=True):
             response = admin_client.post(
-                reverse("admin:sandbox_pm_participant_change", args=[participant.pk]),
+                reverse("sandbox_admin:sandbox_pm_participant_change", args=[participant.pk]),
                 {"first_name": "Jane", "last_name": "Jones"},
             )
         payloads = [json.loads(call.request.body) for call in http.calls]
@@ -169,7 +173,7 @@ def test_a_change_saved_in_the_admin_fires_the_hook(
 
 def test_a_user_added_in_the_admin_is_a_participant_too(admin_client):
     response = admin_client.post(
-        reverse("admin:sandbox_pm_user_add"),
+        reverse("sandbox_admin:sandbox_pm_user_add"),
         {
             "first_name": "Ann",
             "last_name": "Lawyer",
@@ -189,7 +193,7 @@ def test_the_admin_refuses_a_second_user_with_the_same_email(admin_client):
     make_user(email="ann.lawyer@example-law.test")
 
     response = admin_client.post(
-        reverse("admin:sandbox_pm_user_add"),
+        reverse("sandbox_admin:sandbox_pm_user_add"),
         {
             "first_name": "Ann",
             "last_name": "Other",
@@ -234,7 +238,7 @@ def test_an_action_added_in_the_admin_keeps_its_clients_in_order(
         http.post("http://hub.test/h", status=200)
         with django_capture_on_commit_callbacks(using="sandbox", execute=True):
             response = admin_client.post(
-                reverse("admin:sandbox_pm_action_add"),
+                reverse("sandbox_admin:sandbox_pm_action_add"),
                 {
                     "name": "Purchase of 222 Beach Rd",
                     "action_type": action_type().pk,
@@ -267,7 +271,7 @@ def test_clients_added_and_removed_on_the_action_page_go_through_the_services(ad
     newcomer = make_participant(last_name="New")
 
     response = admin_client.post(
-        reverse("admin:sandbox_pm_action_change", args=[action.pk]),
+        reverse("sandbox_admin:sandbox_pm_action_change", args=[action.pk]),
         {
             "name": action.name,
             "action_type": action.action_type_id,
@@ -288,7 +292,7 @@ def test_clients_added_and_removed_on_the_action_page_go_through_the_services(ad
 
 def test_the_admin_refuses_unknown_participants_on_an_action(admin_client):
     response = admin_client.post(
-        reverse("admin:sandbox_pm_action_add"),
+        reverse("sandbox_admin:sandbox_pm_action_add"),
         {
             "name": "X",
             "action_type": action_type().pk,
@@ -303,10 +307,10 @@ def test_the_admin_refuses_unknown_participants_on_an_action(admin_client):
 
 
 def test_an_action_type_added_in_the_admin_defaults_to_the_client_type(admin_client):
-    page = admin_client.get(reverse("admin:sandbox_pm_actiontype_add"))
+    page = admin_client.get(reverse("sandbox_admin:sandbox_pm_actiontype_add"))
 
     response = admin_client.post(
-        reverse("admin:sandbox_pm_actiontype_add"),
+        reverse("sandbox_admin:sandbox_pm_actiontype_add"),
         {"name": "Probate", "primary_participant_type": client_type().pk},
     )
 
@@ -319,7 +323,7 @@ def test_a_time_entry_added_in_the_admin_takes_its_owners_rate(admin_client):
     owner, action = make_user(hourly_rate=Decimal("250.00")), make_action()
 
     response = admin_client.post(
-        reverse("admin:sandbox_pm_timeentry_add"),
+        reverse("sandbox_admin:sandbox_pm_timeentry_add"),
         {
             "action": action.pk,
             "owner": owner.pk,
@@ -352,7 +356,8 @@ def test_a_time_entry_deleted_in_the_admin_goes_through_the_service_and_announce
         http.post("http://hub.test/h", status=200)
         with django_capture_on_commit_callbacks(using="sandbox", execute=True):
             admin_client.post(
-                reverse("admin:sandbox_pm_timeentry_delete", args=[entry.pk]), {"post": "yes"}
+                reverse("sandbox_admin:sandbox_pm_timeentry_delete", args=[entry.pk]),
+                {"post": "yes"},
             )
         sent = len(http.calls)
 
@@ -362,12 +367,12 @@ def test_a_time_entry_deleted_in_the_admin_goes_through_the_service_and_announce
 
 def test_a_resthook_added_in_the_admin_is_active_and_cannot_be_edited(admin_client):
     response = admin_client.post(
-        reverse("admin:sandbox_pm_resthook_add"),
+        reverse("sandbox_admin:sandbox_pm_resthook_add"),
         {"event_name": "ActionCreated", "target_url": "http://hub:8000/hooks/pm"},
     )
     hook = RestHook.objects.get()
     edit = admin_client.post(
-        reverse("admin:sandbox_pm_resthook_change", args=[hook.pk]),
+        reverse("sandbox_admin:sandbox_pm_resthook_change", args=[hook.pk]),
         {"event_name": "ActionUpdated", "target_url": "http://elsewhere.test/"},
     )
 
@@ -382,7 +387,9 @@ def test_the_resthook_list_shows_and_filters_deleted_hooks(admin_client):
     hook = services.resthook_create(event_name="ActionCreated", target_url="http://hub.test/h")
     RestHook.objects.filter(pk=hook.pk).update(status=RestHook.Status.DELETED)
 
-    page = admin_client.get(reverse("admin:sandbox_pm_resthook_changelist"), {"status": "Deleted"})
+    page = admin_client.get(
+        reverse("sandbox_admin:sandbox_pm_resthook_changelist"), {"status": "Deleted"}
+    )
 
     assert page.context["cl"].result_count == 1
     assert "Deleted" in page.content.decode()
@@ -394,7 +401,7 @@ def test_revoke_access_in_the_grant_admin_ends_its_tokens(admin_client):
     assert PM(token).get("users/current").status_code == 200
 
     response = admin_client.post(
-        reverse("admin:sandbox_pm_grant_changelist"),
+        reverse("sandbox_admin:sandbox_pm_grant_changelist"),
         {"action": "revoke_access", "_selected_action": [grant.pk]},
     )
 
@@ -428,7 +435,7 @@ def _grow(model: str, count: int) -> None:
 
 @pytest.mark.parametrize("model", MODELS)
 def test_a_changelist_takes_as_many_queries_for_30_rows_as_for_3(admin_client, model):
-    url = reverse(f"admin:sandbox_pm_{model}_changelist")
+    url = reverse(f"sandbox_admin:sandbox_pm_{model}_changelist")
     _grow(model, 3)
     few = sandbox_queries(lambda: admin_client.get(url))
     _grow(model, 27)
@@ -440,7 +447,7 @@ def test_a_changelist_takes_as_many_queries_for_30_rows_as_for_3(admin_client, m
 
 def test_the_action_page_takes_as_many_queries_for_30_participants_as_for_3(admin_client):
     action = make_action()
-    url = reverse("admin:sandbox_pm_action_change", args=[action.pk])
+    url = reverse("sandbox_admin:sandbox_pm_action_change", args=[action.pk])
 
     def grow(count):
         for n in range(count):

@@ -39,6 +39,12 @@ SCOPES = (
     "timeentries",
     "users",
     "resthooks",
+    # Matter balances written into PM (sync/connectors/actionstep/datacollections.py). A
+    # client Actionstep did not grant them still syncs: only those writes fail.
+    "datacollections",
+    "datacollectionfields",
+    "datacollectionrecords",
+    "datacollectionrecordvalues",
 )
 
 # OAuth2 `error` values that mean the grant itself is gone: a person must connect again.

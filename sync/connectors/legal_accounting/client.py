@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any
 
@@ -112,6 +113,18 @@ class LegalAccountingClient(JsonHttpClient):
 
     def file_balance(self, file_id: str) -> dict:
         return self.call("GET", f"files/{file_id}/balance")
+
+    def balances_of_files(self, file_ids: list[str]) -> Iterator[dict]:
+        """These files' balances, PAGE_SIZE files a request (`GET /balances?file__in`)."""
+        for start in range(0, len(file_ids), PAGE_SIZE):
+            yield from self.list_all(
+                "balances", file__in=",".join(file_ids[start : start + PAGE_SIZE])
+            )
+
+    def balances_changed_since(self, moment: datetime.datetime) -> Iterator[dict]:
+        """The balances of the files whose figures may have moved since `moment`: one
+        request when nothing did (`GET /balances?changed_since`)."""
+        yield from self.list_all("balances", changed_since=moment.isoformat())
 
     # Fee earners and time
     def fee_earner_find_by_email(self, email: str) -> dict | None:

@@ -1,0 +1,202 @@
+"""The hub's own admin pages beside the model pages (sync/admin.py wires their URLs):
+
+- **Sync health**, the page people check every morning: Link Indicator counts per record
+  type, a 24-hour and 7-day trend of syncs and failures drawn from the history, the task
+  queue and its running clusters, the connection to each system, the latest errors. It
+  refreshes itself every minute and reads aggregates only (sync/health.py).
+- **Field mapping**: the one declarative mapping as a table (sync/mapping_table.py).
+- **Disconnect and purge**: a dry-run count, then, for a superuser who confirms, the stop
+  and the forgetting (sync/services/purge.py).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from . import health
+from .advice import link_advice
+from .charts import trend_chart
+from .mapping_table import mapping_rows
+from .models import Link, RecordType
+from .services.connection import connection_problem, pm_connection_read
+from .services.purge import links_purge, purge_counts
+
+HEALTH_REFRESH_SECONDS = 60
+PURGE_WORD = "PURGE"
+
+
+def record_admin_url(record, view: str = "change") -> str:
+    opts = record._meta
+    args = [record.pk] if view == "change" else []
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+
+def health_bar(counts: health.RecordTypeCounts, *, can_resync: bool) -> dict:
+    """One record type's counts as bar segments in the badge colours, each linking to
+    the record list filtered by that state."""
+    from .admin import BADGE_COLOURS
+
+    changelist = record_admin_url(health.RECORD_MODELS[counts.record_type], "changelist")
+    segments = [
+        {
+            "status": state.status.value,
+            "label": state.status.label,
+            "count": state.count,
+            "percent": state.percent,
+            "background": BADGE_COLOURS[state.status][0],
+            "colour": BADGE_COLOURS[state.status][1],
+            "url": f"{changelist}?link_status={state.status.value}",
+        }
+        for state in counts.states
+    ]
+    return {
+        "value": counts.record_type.value,
+        "label": counts.record_type.label,
+        "total": counts.total,
+        "errors": counts.errors,
+        "segments": segments,
+        "show_resync": can_resync and counts.errors > 0,
+    }
+
+
+def health_error_row(link: Link) -> dict:
+    record = link.record
+    return {
+        "link": link,
+        "advice": link_advice(link),
+        "record": record,
+        "record_url": record_admin_url(record),
+        "link_url": reverse("admin:sync_link_change", args=[link.pk]),
+    }
+
+
+def health_trend(trend: health.Trend) -> dict:
+    synced, failed = trend.totals
+    return {
+        "value": trend.record_type.value,
+        "label": trend.record_type.label,
+        "synced_24h": synced,
+        "failed_24h": failed,
+        "chart_24h": trend_chart(
+            trend.hours,
+            label=f"{trend.record_type.label}, last 24 hours by hour",
+            bucket_format="D H:00",
+            first="24 h ago",
+            last="now",
+        ),
+        "chart_7d": trend_chart(
+            trend.days,
+            label=f"{trend.record_type.label}, last 7 days by day",
+            bucket_format="D j M",
+            first="7 days ago",
+            last="today",
+            width=140,
+        ),
+    }
+
+
+def la_connection() -> dict:
+    """Legal Accounting answers or not: one cheap authenticated read, its answer kept a
+    few seconds (the readiness check's own, ops/health.py)."""
+    try:
+        from ops.health import la_check
+
+        result = la_check()
+    except Exception as error:  # a health page shows trouble, it never fails on it
+        return {"ok": False, "detail": f"could not be checked ({type(error).__name__})"}
+    return {"ok": result.ok, "detail": result.detail}
+
+
+def health_context(model_admin, request, *, can_resync: bool) -> dict:
+    connection = pm_connection_read()
+    return {
+        **model_admin.admin_site.each_context(request),
+        "title": "Sync health",
+        "opts": model_admin.opts,
+        # The page is meant to be read in one screen; the breadcrumbs lead back.
+        "is_nav_sidebar_enabled": False,
+        "refresh_seconds": HEALTH_REFRESH_SECONDS,
+        "record_types": [
+            health_bar(counts, can_resync=can_resync) for counts in health.link_counts()
+        ],
+        "trends": [health_trend(trend) for trend in health.sync_trends()],
+        "errors": [health_error_row(link) for link in health.latest_errors()],
+        "latest_errors_limit": health.LATEST_ERRORS,
+        "queue": health.queue_state(),
+        "failures_url": reverse("admin:django_q_failure_changelist")
+        if request.user.is_superuser
+        else "",
+        "systems": health.system_activity(),
+        "pm_connection": connection,
+        "pm_connection_message": connection_problem(connection),
+        "la_connection": la_connection(),
+        "la_api_url": settings.LA_API_URL,
+        "can_resync": can_resync,
+        "time_zone": settings.TIME_ZONE,
+    }
+
+
+def health_page(model_admin, request, *, can_resync: bool):
+    context = health_context(model_admin, request, can_resync=can_resync)
+    return TemplateResponse(request, "admin/sync/health.html", context)
+
+
+# Field mapping --------------------------------------------------------------------------
+
+
+def mapping_page(model_admin, request):
+    rows = mapping_rows()
+    sections = [
+        {
+            "label": record_type.label + "s",
+            "value": record_type.value,
+            "rows": [row for row in rows if row.record_type == record_type],
+        }
+        for record_type in (RecordType.CONTACT, RecordType.MATTER)
+    ]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Field mapping",
+        "opts": model_admin.opts,
+        "sections": sections,
+    }
+    return TemplateResponse(request, "admin/sync/mapping.html", context)
+
+
+# Disconnect and purge ---------------------------------------------------------------------
+
+
+def purge_page(model_admin, request):
+    """GET: what a purge would forget (nothing changes). POST, with the word typed: stop
+    the sync and forget every link. Superusers only."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    typed = request.POST.get("confirm", "").strip()
+    if request.method == "POST" and typed == PURGE_WORD:
+        forgotten = links_purge(user=request.user)
+        model_admin.message_user(
+            request,
+            f"Purged: {forgotten.total} links forgotten and Practice Management disconnected. "
+            "Run manage.py link_existing to link the records again, then Connect.",
+            messages.WARNING,
+        )
+        return redirect("admin:sync_health")
+    counts = purge_counts()
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Disconnect and purge",
+        "opts": model_admin.opts,
+        "counts": counts,
+        "link_rows": [(record_type.label, counts.links[record_type]) for record_type in RecordType],
+        "purge_word": PURGE_WORD,
+        "typed_wrong": request.method == "POST",
+    }
+    return TemplateResponse(request, "admin/sync/purge.html", context)
