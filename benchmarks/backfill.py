@@ -262,11 +262,11 @@ def run_engine(stack: Stack, options, log: CallLog) -> dict:
 
     poll = changes._poll
 
-    def timed_poll(system, resource, read, firm_people):
+    def timed_poll(system, resource, firm_people, *, page_limit=None):
         log.unit(f"poll:{resource}")
         started = time.perf_counter()
         with connection.execute_wrapper(QueryCounter(queries[f"poll:{resource}"], query_lock)):
-            seen = poll(system, resource, read, firm_people)
+            seen = poll(system, resource, firm_people, page_limit=page_limit)
         seconds[f"poll:{resource}"] = time.perf_counter() - started
         log.unit("poll:timekeepers")
         return seen
@@ -500,8 +500,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="profile the engine with cProfile (slows it; the figures are marked profiled)",
     )
+    parser.add_argument(
+        "--pm-rpm",
+        type=int,
+        default=0,
+        help="PM requests a minute: the hub's budget and the limit the PM sandbox enforces",
+    )
+    parser.add_argument("--la-rpm", type=int, default=0, help="the same for LA")
     common_arguments(parser)
     options = parser.parse_args(argv)
+    if options.pm_rpm or options.la_rpm:
+        return main_limited(options)
 
     seed = {
         "contacts": options.contacts,
@@ -536,6 +545,130 @@ def main(argv: list[str] | None = None) -> int:
         floor = run_floor(floor_stack, units, options.workers)
 
     return report(options, facts, engine, floor, log, units)
+
+
+# The floor under limits: the fewest requests the two APIs allow for a first sync,
+# counted by hand from the contracts (docs/performance.md, "Requests per record").
+# A contact from PM: its page of participants (200 a page), a page of LA search, its
+# create in LA, and LA's number written back to PM. A matter the same. A time entry:
+# its page of PM time entries, its share of an LA batch (100 a batch) and of the reads of
+# its matter in both systems (200 a page).
+FLOOR_PER_RECORD = {
+    "contacts": {"pm": 1 + 1 / 200, "la": 1 + 1 / 200},
+    "matters": {"pm": 1 + 1 / 200, "la": 1 + 1 / 200},
+    "time entries": {"pm": 1 / 200, "la": 1 / 100},
+}
+
+
+def main_limited(options) -> int:
+    """The backfill under request limits: the hub held to its budgets, each sandbox
+    refusing requests over the same limit. Answers requests per record and wall time;
+    the floor is the count by hand (FLOOR_PER_RECORD), since a replay would be held to
+    the same limits."""
+    stack = Stack("backfill", postgres=options.postgres)
+    unlimited = str(10**6)
+    stack.env["PM_REQUESTS_PER_MINUTE"] = str(options.pm_rpm or unlimited)
+    stack.env["LA_REQUESTS_PER_MINUTE"] = str(options.la_rpm or unlimited)
+    with stack:
+        stack.create()
+        seeded = stack.seed(
+            contacts=options.contacts,
+            matters=options.matters,
+            time_entries=options.time_entries,
+            users=options.users,
+            seed=options.seed,
+        )
+        stack.serve()
+        stack.django_setup()
+        facts = machine(stack)
+        from sandbox.faults import fault_config, requests_per_minute_peak
+
+        for system, limit in (("pm", options.pm_rpm), ("la", options.la_rpm)):
+            config = fault_config(system)
+            config.requests_per_minute = limit
+            config.save()
+        print(
+            f"Seeded PM with {seeded['contacts']:,} contacts, {seeded['matters']:,} matters, "
+            f"{seeded['time_entries']:,} time entries; syncing at {options.pm_rpm or 'no'} PM "
+            f"and {options.la_rpm or 'no'} LA requests a minute…",
+            flush=True,
+        )
+        log = CallLog(stack.dir / "calls.jsonl", stack.base)
+        started = time.perf_counter()
+        engine = run_engine(stack, options, log)
+        wall = time.perf_counter() - started
+        units = load_units(log.path)
+        limits = {
+            system: {
+                "limit a minute": limit,
+                "peak a minute": requests_per_minute_peak(system),
+                "refused for the limit": fault_config(system).requests_limited,
+            }
+            for system, limit in (("pm", options.pm_rpm), ("la", options.la_rpm))
+        }
+    figures = {}
+    for kind, parts in TYPE_UNITS.items():
+        records = engine["records"][kind]
+        by_system: Counter[str] = Counter()
+        for name, recs in units.items():
+            if name in parts or name.split(":")[0] in parts:
+                by_system.update(record["system"] for record in recs)
+        figures[kind] = {
+            "records": records,
+            "requests": dict(by_system),
+            "requests_per_record": round(sum(by_system.values()) / records, 3) if records else None,
+            "floor_per_record": round(sum(FLOOR_PER_RECORD[kind].values()), 3),
+        }
+    print_table(
+        ["type", "records", "PM req", "LA req", "req/record", "floor/record"],
+        [
+            [
+                kind,
+                f["records"],
+                f["requests"].get("pm", 0),
+                f["requests"].get("la", 0),
+                f["requests_per_record"] or 0.0,
+                f["floor_per_record"],
+            ]
+            for kind, f in figures.items()
+        ],
+        title=f"Backfill at {options.pm_rpm or 'unlimited'} PM / {options.la_rpm or 'unlimited'} "
+        f"LA requests a minute on {facts.get('database')}: {wall:.0f} s",
+    )
+    print_table(
+        ["system", *next(iter(limits.values()))], [[k, *v.values()] for k, v in limits.items()]
+    )
+    check = engine["check"]
+    converged = check["links not synced"] == 0 and check["la contacts"] == check["pm contacts"]
+    refused = sum(v["refused for the limit"] for v in limits.values())
+    data = {
+        "benchmark": "backfill",
+        "command": "benchmarks/backfill.py " + " ".join(sys.argv[1:]),
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(options).items()},
+        "machine": facts,
+        "wall_seconds": round(wall, 1),
+        "seconds_by_phase": {k: round(v, 1) for k, v in engine["seconds"].items()},
+        "figures": figures,
+        "requests_by_phase": dict(log.counts),
+        "limits": limits,
+        "check": check,
+        "converged": converged and not refused,
+    }
+    label = "-".join(
+        p
+        for p in (
+            "postgres" if options.postgres else "sqlite",
+            f"pm{options.pm_rpm}" if options.pm_rpm else "",
+            f"la{options.la_rpm}" if options.la_rpm else "",
+            options.label,
+        )
+        if p
+    )
+    write_results("backfill", label, data, options.results_dir)
+    if not data["converged"]:
+        print("The backfill did not converge, or a request went over a limit.", file=sys.stderr)
+        return 1
+    return 0
 
 
 def report(options, facts, engine, floor, log: CallLog, units) -> int:

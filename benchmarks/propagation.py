@@ -11,6 +11,12 @@ database every 20 ms until LA holds each new value:
 
 The time of an edit is when PM answered the PUT (the change committed); it arrives when
 the watcher first sees the value in LA. p50 and p95 are nearest-rank percentiles.
+
+With `--backfill N`, N more contacts are added to PM unannounced (as if they were there
+before the hub) and a poll takes them in before the edits start: the edits are measured
+while the link runner works through that backfill, held to `--pm-rpm` requests a minute
+to PM (the hub's shared budget), so the figure is a live change's latency under a
+backfill that spends the whole budget.
 """
 
 from __future__ import annotations
@@ -102,12 +108,21 @@ def main(argv: list[str] | None = None) -> int:
         "--deadline", type=float, default=60.0, help="seconds to wait after the last edit"
     )
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--backfill", type=int, default=0, help="contacts new to the hub, taken in first"
+    )
+    parser.add_argument(
+        "--pm-rpm", type=int, default=0, help="the hub's PM request budget a minute (0: none)"
+    )
     common_arguments(parser)
     options = parser.parse_args(argv)
 
     stack = Stack(
         "propagation", postgres=options.postgres, redis=options.redis, workers=options.workers
     )
+    if options.pm_rpm:
+        stack.env["PM_REQUESTS_PER_MINUTE"] = str(options.pm_rpm)
+    backfill: dict = {}
     with stack:
         stack.create()
         stack.seed(
@@ -136,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         if len(pm_ids) < options.edits:
             print(f"Only {len(pm_ids)} contacts synced; expected {options.edits}.", file=sys.stderr)
             return 1
+        if options.backfill:
+            backfill = backfill_start(options.backfill)
         api = SandboxApi(stack.base)
         api.pm_token()
         watcher = Watcher()
@@ -161,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         watcher.stopping.set()
         watcher.join()
 
+        if options.backfill:
+            backfill["synced by the end of the edits"] = backfill_synced() - backfill["synced"]
+            del backfill["synced"]
         latencies = {pm_id: watcher.arrived[pm_id] - edited[pm_id] for pm_id in watcher.arrived}
         stages = stage_times(edited, watcher.arrived, Link, SyncEvent, WebhookReceipt)
         lost = sorted(set(edited) - set(watcher.arrived))
@@ -185,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             ]
         ],
         title=f"Propagation PM → LA on {facts['database']}, {facts['broker']} broker, "
-        f"{options.workers} workers",
+        f"{options.workers} workers"
+        + (f", backfill of {options.backfill} at {options.pm_rpm}/min" if backfill else ""),
     )
     print_table(
         ["stage (median)", "seconds"],
@@ -197,14 +218,46 @@ def main(argv: list[str] | None = None) -> int:
         "options": {k: str(v) for k, v in vars(options).items()},
         "machine": facts,
         "summary": summary,
+        "backfill": backfill,
         "stage_medians_seconds": {k: round(median(v), 3) for k, v in stages.items()},
         "watch_interval_seconds": WATCH_INTERVAL,
         "latencies_seconds": sorted(round(v, 3) for v in values),
         "lost_pm_ids": lost,
     }
-    label = result_label(stack, options, "redis" if options.redis else "")
+    extra = [f"backfill{options.backfill}-pm{options.pm_rpm}"] if options.backfill else []
+    label = result_label(stack, options, "redis" if options.redis else "", *extra)
     write_results("propagation", label, data, options.results_dir)
     return 1 if lost else 0
+
+
+def backfill_synced() -> int:
+    from sync.models import Link, RecordType
+
+    return Link.objects.filter(record_type=RecordType.CONTACT, last_synced_at__isnull=False).count()
+
+
+def backfill_start(count: int) -> dict:
+    """Add `count` contacts to PM with no resthook to announce them (records the firm
+    had before the hub), then queue a poll: it takes them in and the link runner starts
+    on them. Answers once the runner is at work."""
+    from django_q.tasks import async_task
+
+    from sandbox.pm import models as pm
+    from sandbox.pm import services as pm_services
+    from sync.models import Link, LinkStatus, RecordType
+    from sync.services.subscriptions import pm_resthooks_ensure
+
+    pm.RestHook.objects.all().delete()
+    for number in range(count):
+        pm_services.participant_create(first_name="Backfill", last_name=f"Contact {number:05d}")
+    pm_resthooks_ensure()  # the hub's hooks again, at the same secret
+    synced = backfill_synced()
+    async_task("sync.tasks.poll_task")
+    new = Link.objects.filter(record_type=RecordType.CONTACT, status=LinkStatus.PENDING)
+    wait_for(lambda: new.count() >= count, "the poll to take the backfill in", 600, 0.5)
+    wait_for(lambda: backfill_synced() > synced, "the runner to start on it", 120, 0.2)
+    print(f"Backfill of {count} contacts taken in; the runner is at work.", flush=True)
+    return {"contacts": count, "synced": synced}
 
 
 def stage_times(edited, arrived, Link, SyncEvent, WebhookReceipt) -> dict[str, list[float]]:

@@ -9,6 +9,7 @@ overwrite each other's fields with stale copies.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import random
@@ -20,8 +21,10 @@ from django.conf import settings
 from django.db import connections, router
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .connectors.base import ConnectorError, ErrorKind
+from .metrics import sync_attempt_count
 from .models import RECORD_FIELDS, Link, LinkStatus, RecordType, SyncEvent
 
 # A little longer than django-q2 lets a task run: a worker killed mid-sync frees its
@@ -104,8 +107,8 @@ def link_lease_drop(link_id: int, token: uuid.UUID) -> None:
 
 def link_mark_pending(link: Link, message: str = "Sync queued.", **seen) -> None:
     """Queued for sync: light blue. Callers queue a red link only for a data change or
-    an admin's resync (ARCHITECTURE §4 rule 5), never on their own. `seen` is the record
-    as the caller read it (`pm_seen` or `la_seen`), for the sync to use."""
+    an admin's resync (ARCHITECTURE §4 rule 5), never on their own. `seen` sets the
+    copies kept of the records (`pm_seen=None` drops PM's)."""
     Link.objects.filter(pk=link.pk).update(
         status=LinkStatus.PENDING,
         message=message,
@@ -117,9 +120,40 @@ def link_mark_pending(link: Link, message: str = "Sync queued.", **seen) -> None
     )
 
 
-# A sync that ends, whatever its outcome, has used the records read for it: the next one
-# reads again unless a newer poll or delivery leaves a newer copy.
-SEEN_SPENT = {"pm_seen": None, "la_seen": None}
+# A sync that ends, whatever its outcome, has used the copies kept for it.
+SEEN_SPENT = {"pm_seen": None, "la_seen": None, "pm_seen_modified": None, "la_seen_modified": None}
+
+
+def record_modified(system: str, raw: dict | None) -> datetime.datetime | None:
+    """When a record was last modified, by its own stamp (PM's `modifiedTimestamp`, to
+    the second; LA's `modified_at`); None when it has none."""
+    value = (raw or {}).get("modifiedTimestamp" if system == "pm" else "modified_at")
+    try:
+        moment = parse_datetime(str(value)) if value else None
+    except ValueError:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, datetime.UTC)
+    return moment
+
+
+def seen_fields(system: str, raw: dict) -> dict:
+    """The link fields that keep `raw` as its copy of the record in `system`."""
+    return {f"{system}_seen": raw, f"{system}_seen_modified": record_modified(system, raw)}
+
+
+def link_seen_keep(link: Link, system: str, raw: dict) -> None:
+    """Keep `raw`, a copy of the link's record in `system` just read, for its next sync,
+    unless the copy kept already is as new or newer: deliveries and polls are taken in
+    in any order, and an older copy must never stand for what the record holds now. A
+    copy with no stamp can't be ordered and is not kept (the sync reads the record)."""
+    modified = record_modified(system, raw)
+    if modified is None:
+        return
+    older = Q(**{f"{system}_seen_modified__isnull": True}) | Q(
+        **{f"{system}_seen_modified__lt": modified}
+    )
+    Link.objects.filter(pk=link.pk).filter(older).update(**seen_fields(system, raw))
 
 
 def link_event(
@@ -132,6 +166,7 @@ def link_event(
     duration_ms: int | None = None,
     details: dict | None = None,
 ) -> SyncEvent:
+    sync_attempt_count(record_type=link.record_type, outcome=outcome)
     return SyncEvent.objects.create(
         link=link,
         direction=direction,
@@ -150,9 +185,12 @@ def link_succeeded(
     la_snapshot: dict | None,
     message: str = "",
     lease: uuid.UUID | None = None,
+    pm_modified: datetime.datetime | None = None,
+    la_modified: datetime.datetime | None = None,
 ) -> bool:
-    """Record a successful sync with both snapshots. Given the `lease` it was made under,
-    it also lets go of the link (see `link_lease_release`, whose answer it returns)."""
+    """Record a successful sync with both snapshots, and each record's modification
+    stamp as the sync left it. Given the `lease` it was made under, it also lets go of
+    the link (see `link_lease_release`, whose answer it returns)."""
     now = timezone.now()
     fields = {
         "status": LinkStatus.SYNCED,
@@ -166,6 +204,8 @@ def link_succeeded(
         "la_snapshot": la_snapshot,
         "pm_hash": snapshot_hash(pm_snapshot),
         "la_hash": snapshot_hash(la_snapshot),
+        "pm_synced_modified": pm_modified,
+        "la_synced_modified": la_modified,
         **SEEN_SPENT,
     }
     if link.status != LinkStatus.SYNCED:
@@ -245,9 +285,12 @@ def link_store_create_marker(link: Link, marker: str) -> None:
         link.pm_create_marker = marker[:100]
 
 
-def link_store_foreign_id(link: Link, *, pm_id: str | None = None, la_id: str | None = None):
-    """Persist a foreign id the moment it is known (ARCHITECTURE §4 rule 1)."""
-    fields = {}
+def link_store_foreign_id(
+    link: Link, *, pm_id: str | None = None, la_id: str | None = None, written: dict | None = None
+):
+    """Persist a foreign id the moment it is known (ARCHITECTURE §4 rule 1); with
+    `written`, what the create left in that system too (`link_store_written`)."""
+    fields = dict(written or {})
     if pm_id is not None:
         fields["pm_id"] = link.pm_id = str(pm_id)
         if link.pm_create_marker:
@@ -255,6 +298,25 @@ def link_store_foreign_id(link: Link, *, pm_id: str | None = None, la_id: str | 
     if la_id is not None:
         fields["la_id"] = link.la_id = str(la_id)
     Link.objects.filter(pk=link.pk).update(**fields)
+
+
+def written_fields(system: str, snapshot: dict, raw: dict) -> dict:
+    """The link fields saying what the hub just wrote to `system`: its snapshot and the
+    record's stamp. Stored the moment the write is answered, so the echo of the write (the
+    system's webhook, a poll) is known as ours — equal to the snapshot — and not taken
+    for a change someone made, which would cost a second pass and its reads."""
+    return {
+        f"{system}_snapshot": snapshot,
+        f"{system}_hash": snapshot_hash(snapshot),
+        f"{system}_synced_modified": record_modified(system, raw),
+    }
+
+
+def link_store_written(link: Link, system: str, snapshot: dict, raw: dict) -> None:
+    fields = written_fields(system, snapshot, raw)
+    Link.objects.filter(pk=link.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(link, name, value)
 
 
 def links_store_la_copies(rows: list[tuple[int, str, dict]]) -> None:

@@ -70,11 +70,16 @@ class Link(models.Model):
     # id is stored: a create whose answer was lost, or whose resthook comes first, is then
     # recognised instead of copied. PM's POST is not idempotent.
     pm_create_marker = models.CharField(max_length=100, blank=True, editable=False)
-    # The record as a poll or a delivery read it when it queued this link: the next sync
-    # uses it instead of reading the record again, and clears it when it ends. A newer
-    # read replaces it (and queues the link again).
+    # The newest copy of the record a poll or a delivery read since the last sync, with
+    # the record's own modification stamp: the next sync uses it instead of reading the
+    # record again when it is newer than what the last sync read or wrote
+    # (`*_synced_modified`). Every sync's end clears it (sync/links.py).
     pm_seen = models.JSONField(null=True, blank=True, editable=False)
     la_seen = models.JSONField(null=True, blank=True, editable=False)
+    pm_seen_modified = models.DateTimeField(null=True, blank=True, editable=False)
+    la_seen_modified = models.DateTimeField(null=True, blank=True, editable=False)
+    pm_synced_modified = models.DateTimeField(null=True, blank=True, editable=False)
+    la_synced_modified = models.DateTimeField(null=True, blank=True, editable=False)
     # LA was searched for this record's PM id when a poll took it in (a page of records at
     # a time) and held none; cleared just before the hub first tries to create it in LA,
     # so any later attempt searches again for a create whose answer was lost.
@@ -323,6 +328,9 @@ class WorkLease(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     next_run_at = models.DateTimeField(
         null=True, blank=True, help_text="Its schedule fires earlier to no effect."
+    )
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a task was queued to take it up."
     )
 
     def __str__(self) -> str:

@@ -4,18 +4,23 @@ Each says at what priority its requests draw on the shared request budget
 (sync/budget.py): live changes first, then retries and polls, then bulk backfill, then
 background refreshes."""
 
+import dataclasses
+
 from matters.services import matter_balances_refresh_all
 from timekeeping.services import billing_batches_sweep
 
 from . import services
 from .budget import Priority, budget_priority
-from .services import changes, subscriptions, time_entries
+from .services import changes, runner, subscriptions, time_entries
 from .services.subscriptions import connection_resumed
 
 
-def link_sync_task(link_id: int, priority: int = Priority.LIVE) -> bool:
-    with budget_priority(Priority(priority)):
-        return services.link_sync(link_id=link_id)
+def link_sync_task(link_id: int) -> bool:
+    return services.link_sync(link_id=link_id)
+
+
+def links_run_task(index: int = 0) -> int:
+    return runner.links_run(index)
 
 
 def webhook_receipt_task(receipt_id: int) -> None:
@@ -39,9 +44,9 @@ def sweep_task() -> dict:
         }
 
 
-def balances_refresh_task() -> int:
+def balances_refresh_task() -> dict:
     with budget_priority(Priority.BACKGROUND):
-        return matter_balances_refresh_all()
+        return dataclasses.asdict(matter_balances_refresh_all())
 
 
 def time_entries_reconcile_task() -> dict:

@@ -19,7 +19,7 @@ def work_lease_take(name: str, *, seconds: float) -> uuid.UUID | None:
     """The job's lease for `seconds`, or None while another worker holds it."""
     now = timezone.now()
     token = uuid.uuid4()
-    fields = {"token": token, "expires_at": now + timedelta(seconds=seconds)}
+    fields = {"token": token, "expires_at": now + timedelta(seconds=seconds), "queued_at": None}
     free = Q(expires_at__isnull=True) | Q(expires_at__lt=now)
     if WorkLease.objects.filter(name=name).filter(free).update(**fields):
         return token
@@ -39,6 +39,22 @@ def work_lease_renew(name: str, token: uuid.UUID | str, *, seconds: float) -> bo
 
 def work_lease_release(name: str, token: uuid.UUID | str) -> None:
     WorkLease.objects.filter(name=name, token=token).update(token=None, expires_at=None)
+
+
+def work_queue_claim(name: str, *, stale_after: timedelta) -> bool:
+    """Whether to queue a task to take the job up now: True when nobody holds it and no
+    task was queued for it within `stale_after` (a queued task that never ran, lost with
+    its cluster, counts for nothing after that). Many callers asking at once queue one."""
+    now = timezone.now()
+    free = Q(expires_at__isnull=True) | Q(expires_at__lt=now)
+    fresh = Q(queued_at__isnull=True) | Q(queued_at__lt=now - stale_after)
+    if WorkLease.objects.filter(name=name).filter(free & fresh).update(queued_at=now):
+        return True
+    try:
+        WorkLease.objects.create(name=name, queued_at=now)
+    except IntegrityError:
+        return False
+    return True
 
 
 def work_due(name: str) -> bool:

@@ -44,6 +44,8 @@ from sync.links import (
     link_mark_error,
     links_store_la_copies,
 )
+from sync.log_context import log_context_add, logged_with
+from sync.metrics import sync_attempt_count
 from sync.models import Link, LinkStatus, RecordType, SyncEvent
 
 from .models import BillingBatch, TimeEntry, Timekeeper
@@ -164,9 +166,11 @@ def _lease_take(batch_id) -> uuid.UUID | None:
     return token if taken else None
 
 
+@logged_with("batch_id")
 def billing_batch_send(*, batch_id) -> BillingBatch | None:
     """Send a batch's queued entries (the task). Nothing when another worker holds it or
     it is finished. Answers the batch as it stands afterwards."""
+    log_context_add(record_type="time_entry", system="la")
     token = _lease_take(batch_id)
     if token is None:
         return BillingBatch.objects.filter(pk=batch_id).first()
@@ -466,6 +470,7 @@ def _sent(sent: list[tuple[TimeEntry, Link, dict, str]]) -> None:
         )
         for _entry, link, _item, la_id in sent
     )
+    sync_attempt_count(record_type="time_entry", outcome="success", count=len(sent))
 
 
 # The batch's life ---------------------------------------------------------------------

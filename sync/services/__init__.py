@@ -9,12 +9,13 @@ from contextvars import ContextVar
 from django.db import transaction
 from django_q.tasks import async_task
 
-from sync.budget import current_priority
-from sync.links import link_for, link_mark_pending
+from sync.budget import Priority, current_priority
+from sync.links import link_for, link_mark_pending, link_seen_keep
 from sync.models import Link
 
 from . import contacts, matters  # noqa: F401  (they register their adapters)
 from .engine import Seen, record_sync
+from .runner import link_due_now
 
 
 def link_sync(*, link_id: int) -> bool:
@@ -37,20 +38,26 @@ def links_collected() -> Iterator[list[int]]:
         _collected.reset(token)
 
 
+def links_collecting() -> bool:
+    """Whether links queued now are collected (inside `links_collected`)."""
+    return _collected.get() is not None
+
+
 def link_enqueue(link: Link, *, message: str = "Sync queued.", **seen) -> None:
     """Mark the link pending and queue its sync once the current transaction commits;
-    `seen` is the record as the caller read it (`pm_seen=raw` or `la_seen=raw`)."""
+    `seen` sets the copies kept of its records (see `link_mark_pending`)."""
     link_mark_pending(link, message, **seen)
     link_queue(link.pk)
 
 
-def link_seen_queue(link: Link, seen: Seen, *, message: str, **read) -> None:
-    """Queue the sync of a record taken in from PM or LA, if it needs one: a changed
-    record's link is marked pending first, keeping the record as it was `read`
-    (`pm_seen=raw` or `la_seen=raw`) so the sync needn't read it again; a new one was
-    made pending, with what was read, already."""
+def link_seen_queue(link: Link, seen: Seen, *, system: str, raw: dict, message: str) -> None:
+    """Queue the sync of a record taken in from `system`, if it needs one. A new one was
+    made pending with the copy read (`Link.pm_seen`, `la_seen`) already; a changed one
+    keeps the copy unless a newer one is kept (`link_seen_keep`), then is marked pending.
+    Its sync uses the copy instead of reading the record again."""
     if seen is Seen.CHANGED:
-        link_enqueue(link, message=message, **read)
+        link_seen_keep(link, system, raw)
+        link_enqueue(link, message=message)
     elif seen is Seen.NEW:
         link_queue(link.pk)
 
@@ -66,15 +73,16 @@ def link_queue(link_id: int) -> None:
 
 
 def link_task_queue(link_id: int) -> None:
-    """Queue the sync task of a link already marked pending, once the transaction commits.
-    The task draws on the request budget at the priority of the work that queued it
-    (a poll's backfill, the sweep's retries; sync/budget.py)."""
-    priority = int(current_priority())
-    transaction.on_commit(
-        lambda: async_task(
-            "sync.tasks.link_sync_task", link_id, priority, task_name=f"link-{link_id}"
+    """Have a link already marked pending synced: live work (the default priority: a
+    webhook's change, a person's resync) by a task of its own once the transaction
+    commits; work that can wait (a poll's records, the sweep's retries) by the link
+    runners, at the budget's pace (sync/services/runner.py)."""
+    if current_priority() is Priority.LIVE:
+        transaction.on_commit(
+            lambda: async_task("sync.tasks.link_sync_task", link_id, task_name=f"link-{link_id}")
         )
-    )
+    else:
+        link_due_now(link_id)
 
 
 def record_resync(record) -> Link:

@@ -23,21 +23,24 @@ from matters.services import matter_balances_refresh_for_files
 from sync.budget import Priority, budget_priority
 from sync.connectors import la_client, pm_client
 from sync.connectors.base import ConnectorError, ErrorKind
-from sync.links import backoff_seconds
+from sync.links import backoff_seconds, seen_fields
+from sync.log_context import log_context_add, logged_with
 from sync.models import Link, LinkStatus, PollCursor, RecordType, System, WebhookReceipt
 
 from . import (
     contacts,
-    link_enqueue,
+    link_queue,
     link_seen_queue,
     link_sync,
     link_task_queue,
     links_collected,
+    links_collecting,
     matters,
     time_entries,
 )
 from .connection import pm_connected
 from .engine import Seen, SyncBlocked
+from .runner import links_due, runners_ensure
 from .timekeepers import pm_user_participants, timekeepers_refresh
 
 logger = logging.getLogger(__name__)
@@ -49,9 +52,8 @@ POLL_OVERLAP = timedelta(minutes=2)
 PENDING_TOO_LONG = timedelta(seconds=90)
 # A delivery whose records could not be read is tried this many times.
 RECEIPT_ATTEMPTS = 6
-# Links queued by one sweep at most; the rest wait a minute for the next. After "resync
-# all errors" on tens of thousands of links this spreads the work instead of flooding
-# the queue at once.
+# Receipts queued by one sweep at most (and links collected by `sync_now`); a broker
+# holding more tasks than this has a backlog, not lost tasks.
 SWEEP_BATCH = 2000
 
 # The resthook events the hub registers, each with the resource whose records it names
@@ -101,13 +103,13 @@ def pm_record_seen(resource: str, raw: dict, *, firm_people: set[str]) -> Link |
         except SyncBlocked as blocked:
             logger.warning("PM action %s not taken in: %s", raw.get("id"), blocked.message)
             return None
-    link_seen_queue(link, seen, message="Changed in PM; sync queued.", pm_seen=raw)
+    link_seen_queue(link, seen, system=System.PM, raw=raw, message="Changed in PM; sync queued.")
     return link
 
 
 def la_contact_seen(raw: dict) -> Link:
     link, seen = contacts.contact_ingest(system="la", remote=contacts.la_remote(raw))
-    link_seen_queue(link, seen, message="Changed in LA; sync queued.", la_seen=raw)
+    link_seen_queue(link, seen, system=System.LA, raw=raw, message="Changed in LA; sync queued.")
     return link
 
 
@@ -117,14 +119,14 @@ def contacts_seen(system: str, raws: list[dict], *, firm_people: set[str]) -> No
         remotes = [contacts.pm_remote(raw) for raw in raws if str(raw["id"]) not in firm_people]
     else:
         remotes = [contacts.la_remote(raw) for raw in raws]
-    read = {remote.id: remote.raw for remote in remotes}
     results = contacts.contacts_ingest(system=system, remotes=remotes)
     if system == System.PM:
         la_search_new(contacts.ADAPTER, [link for link, seen in results if seen is Seen.NEW])
+    read = {remote.id: remote.raw for remote in remotes}
     message = f"Changed in {system.upper()}; sync queued."
     for link, seen in results:
-        raw = read.get(link.pm_id if system == System.PM else link.la_id)
-        link_seen_queue(link, seen, message=message, **{f"{system}_seen": raw})
+        raw = read[link.pm_id if system == System.PM else link.la_id]
+        link_seen_queue(link, seen, system=system, raw=raw, message=message)
 
 
 def actions_seen(raws: list[dict]) -> None:
@@ -140,7 +142,8 @@ def actions_seen(raws: list[dict]) -> None:
         taken.append((link, seen, raw))
     la_search_new(matters.ADAPTER, [link for link, seen, _ in taken if seen is Seen.NEW])
     for link, seen, raw in taken:
-        link_seen_queue(link, seen, message="Changed in PM; sync queued.", pm_seen=raw)
+        message = "Changed in PM; sync queued."
+        link_seen_queue(link, seen, system=System.PM, raw=raw, message=message)
 
 
 def la_search_new(adapter, links: list[Link]) -> None:
@@ -168,13 +171,14 @@ def la_search_new(adapter, links: list[Link]) -> None:
         try:
             with transaction.atomic():
                 Link.objects.filter(pk=link.pk, la_id__isnull=True).update(
-                    la_id=str(raw["id"]), la_seen=raw
+                    la_id=str(raw["id"]), **seen_fields(System.LA, raw)
                 )
         except IntegrityError:
             continue  # another link holds that LA record: its sync will show why
         link.la_id = str(raw["id"])
 
 
+@logged_with("receipt_id")
 def webhook_receipt_process(*, receipt_id: int) -> None:
     """Read back the records a webhook announced and queue what changed.
 
@@ -184,6 +188,7 @@ def webhook_receipt_process(*, receipt_id: int) -> None:
     again). After RECEIPT_ATTEMPTS the receipt is closed: polling reads the same records.
     """
     receipt = WebhookReceipt.objects.get(pk=receipt_id)
+    log_context_add(system=receipt.system)
     if receipt.processed_at:
         return
     payload = receipt.payload
@@ -302,6 +307,7 @@ def pm_records_reread(event: str, ids: list[str]) -> list[tuple[str, ConnectorEr
     return _each(ids, take)
 
 
+@logged_with("receipt_id")
 def webhook_receipt_handle(*, receipt_id: int) -> None:
     """The receipt task: process the receipt, then sync the one record it changed right
     here rather than queue a task for it — a broker hop less between an edit in one
@@ -488,8 +494,8 @@ def poll_all() -> dict[str, int]:
 
 
 def links_resume() -> int:
-    """Make every link that waited (pending or unknown) due now; the sweep queues them
-    SWEEP_BATCH at a time. Answers how many the first sweep queued."""
+    """Make every link that waited (pending or unknown) due now, for the runners.
+    Answers how many are due."""
     Link.objects.filter(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN]).exclude(
         record_type=RecordType.TIME_ENTRY
     ).update(next_retry_at=timezone.now())
@@ -512,43 +518,49 @@ def broker_backlog() -> int:
 
 
 def links_sweep() -> int:
-    """Re-queue links whose retry time has come, or that sat pending too long; links a
-    dead worker left dirty; and matters that waited for a client now synced."""
-    now = timezone.now()
-    # A backlog means the cluster is working through it: its links wait their turn.
-    lost = Q(
-        status=LinkStatus.PENDING,
-        next_retry_at__isnull=True,
-        status_changed_at__lt=now - PENDING_TOO_LONG,
-    )
-    if broker_backlog() > SWEEP_BATCH:
-        lost = Q(pk__in=[])
-    due = Link.objects.filter(
-        Q(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN], next_retry_at__lte=now)
-        | lost
-        # A change arrived while another worker held the link, and that worker died
-        # (or gave up) before running again: no task will come for it.
-        | Q(dirty=True)
-        # Its backoff grew while the client was busy; the client is synced now.
-        | Q(
-            status=LinkStatus.PENDING,
-            error_code="client_pending",
-            matter__client__link__status=LinkStatus.SYNCED,
-        )
-    ).filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-    # A time entry is not synced by the engine: it is sent for billing in batches, whose
-    # own sweep takes up what waits (timekeeping.services.billing_batches_sweep).
-    due = due.exclude(record_type=RecordType.TIME_ENTRY)
+    """Make due, for the link runners, the links a dead worker or a busy client left
+    waiting: links queued long ago whose task never ran, links a dead worker left dirty,
+    and matters whose client is now synced; then have the runners work through every
+    due link (sync/services/runner.py). Answers how many links are due.
+
+    Inside `links_collected` (`manage.py sync_now`) the due links are collected for the
+    caller to sync instead, SWEEP_BATCH at most."""
     if not pm_connected():
         return 0  # links wait, as they are, for the connection (links_resume)
-    count = 0
-    for link in due.order_by("next_retry_at", "pk").only("pk", "status", "dirty")[:SWEEP_BATCH]:
-        if link.dirty:
-            # The task queued now is the run the dead holder owed: take back its lease
-            # and the flag, or every sweep would queue the link again until it runs.
-            Link.objects.filter(pk=link.pk).filter(
-                Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
-            ).update(dirty=False, lease_token=None, lease_expires_at=None)
-        link_enqueue(link, message="Retry queued.")
-        count += 1
+    now = timezone.now()
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    waiting = Link.objects.exclude(record_type=RecordType.TIME_ENTRY).filter(free)
+    # A backlog means the cluster is working through it: its links wait their turn.
+    if broker_backlog() <= SWEEP_BATCH:
+        waiting.filter(
+            status=LinkStatus.PENDING,
+            next_retry_at__isnull=True,
+            status_changed_at__lt=now - PENDING_TOO_LONG,
+        ).update(next_retry_at=now)
+    # A change arrived while another worker held the link, and that worker died (or gave
+    # up) before running again: nobody will run it. Its lease and flag are taken back.
+    waiting.filter(dirty=True).update(
+        dirty=False,
+        lease_token=None,
+        lease_expires_at=None,
+        status=LinkStatus.PENDING,
+        next_retry_at=now,
+        status_changed_at=now,
+    )
+    # Its backoff grew while the client was busy; the client is synced now.
+    waiting.filter(
+        status=LinkStatus.PENDING,
+        error_code="client_pending",
+        next_retry_at__gt=now,
+        matter__client__link__status=LinkStatus.SYNCED,
+    ).update(next_retry_at=now)
+    due = links_due()
+    if links_collecting():
+        ids = list(due.order_by("next_retry_at", "pk").values_list("pk", flat=True)[:SWEEP_BATCH])
+        for link_id in ids:
+            link_queue(link_id)
+        return len(ids)
+    count = due.count()
+    if count:
+        runners_ensure()
     return count

@@ -20,6 +20,7 @@ from sync.connectors import la_client, pm_client
 from sync.connectors.actionstep import mapping as pm_mapping
 from sync.connectors.legal_accounting import mapping as la_mapping
 from sync.fields import CONTACT_FIELDS
+from sync.links import seen_fields
 from sync.models import Link, LinkStatus, RecordType
 from sync.services.engine import (
     RecordAdapter,
@@ -182,7 +183,7 @@ def _new_link(system: str, remote: Remote, contact: Contact) -> Link:
         **{
             f"{system}_id": remote.id,
             f"{system}_snapshot": _hub_fields(remote.values),
-            f"{system}_seen": remote.raw,
+            **seen_fields(system, remote.raw),
         },
     )
 

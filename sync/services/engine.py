@@ -21,6 +21,7 @@ Record types plug in through an adapter (sync/services/contacts.py, matters.py).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
 import logging
 import time
@@ -39,9 +40,13 @@ from sync.links import (
     link_lease_drop,
     link_store_create_marker,
     link_store_foreign_id,
+    link_store_written,
     link_succeeded,
+    record_modified,
     snapshot_hash,
+    written_fields,
 )
+from sync.log_context import log_context_add, logged_with
 from sync.merge import merge
 from sync.models import Link, SyncEvent
 
@@ -87,6 +92,8 @@ class PassReport:
     writes: list[str] = field(default_factory=list)
     pm_snapshot: dict | None = None  # what each side holds now, for the next merge
     la_snapshot: dict | None = None
+    pm_modified: datetime.datetime | None = None  # each record's stamp as the pass left it
+    la_modified: datetime.datetime | None = None
 
 
 class RecordAdapter:
@@ -171,13 +178,15 @@ def adapter_register(adapter: RecordAdapter) -> RecordAdapter:
     return adapter
 
 
+@logged_with("link_id")
 def record_sync(link_id: int) -> bool:
     """Sync one link now. False when another worker holds it (it will run again).
 
-    A first sync that creates the record in LA costs seven queries: take the lease,
+    A first sync that creates the record in LA costs eight queries: take the lease,
     load the link with its record, note that a create may now have been made, store LA's
-    id, save what LA assigned to the hub record, write the history row, and record the
-    outcome together with letting go of the lease. And two requests, when the poll that
+    id with what the create left there, store what was written to PM, save what LA
+    assigned to the hub record, write the history row, and record the outcome together
+    with letting go of the lease. And two requests, when the poll that
     took the record in read it and searched LA for it already: the create in LA and the
     number written back to PM.
     """
@@ -210,6 +219,7 @@ def _sync_once(link_id: int, token: uuid.UUID) -> bool:
     outcome is recorded and the lease kept for one more pass)."""
     link = Link.objects.select_related("contact", "matter__client__link").get(pk=link_id)
     adapter = ADAPTERS[link.record_type]
+    log_context_add(record_type=link.record_type)
     record = link.record
     started = time.monotonic()
     direction = Direction.PM_TO_LA if link.pm_id else Direction.LA_TO_PM
@@ -227,6 +237,7 @@ def _sync_once(link_id: int, token: uuid.UUID) -> bool:
             message=blocked.message,
             duration_ms=_ms(started),
         )
+        logger.warning("Sync blocked: %s", blocked.message)
         return link_failed(link, blocked.message, code=blocked.code, lease=token)
     except ConnectorError as error:
         if error.kind == ErrorKind.CONNECTION:
@@ -250,6 +261,11 @@ def _sync_once(link_id: int, token: uuid.UUID) -> bool:
                 "system": error.system,
             },
         )
+        logger.warning(
+            "Sync failed: %s",
+            error.message,
+            extra={"system": error.system, "error_code": error.code},
+        )
         return link_failed(link, error, lease=token)
     link_event(
         link,
@@ -260,7 +276,12 @@ def _sync_once(link_id: int, token: uuid.UUID) -> bool:
         duration_ms=_ms(started),
     )
     return link_succeeded(
-        link, pm_snapshot=report.pm_snapshot, la_snapshot=report.la_snapshot, lease=token
+        link,
+        pm_snapshot=report.pm_snapshot,
+        la_snapshot=report.la_snapshot,
+        lease=token,
+        pm_modified=report.pm_modified,
+        la_modified=report.la_modified,
     )
 
 
@@ -279,23 +300,38 @@ def _refused_before(link: Link, error: ConnectorError) -> bool:
 
 
 def _pm_now(adapter: RecordAdapter, link: Link) -> Remote | None:
-    """PM's record as the poll or delivery that queued the link read it, else read now."""
-    if link.pm_seen and str(link.pm_seen.get("id")) == link.pm_id:
+    """PM's record: the copy a poll or delivery kept, when it is newer than what the
+    last sync saw (`Link.pm_seen`); else read now."""
+    if _seen_usable(link, PM):
         return adapter.pm_from_raw(link.pm_seen)
     return adapter.pm_read(link.pm_id)
 
 
 def _la_now(adapter: RecordAdapter, link: Link) -> Remote | None:
-    if link.la_seen and str(link.la_seen.get("id")) == link.la_id:
+    if _seen_usable(link, LA):
         return adapter.la_from_raw(link.la_seen)
     return adapter.la_read(link.la_id)
 
 
+def _seen_usable(link: Link, system: str) -> bool:
+    """Whether the copy kept of the link's record in `system` may stand for it: the
+    record's, and on the first sync, or modified after what the last sync read or wrote
+    (by the record's own stamp; a copy of the same second is read again)."""
+    raw = getattr(link, f"{system}_seen")
+    if not raw or str(raw.get("id")) != getattr(link, f"{system}_id"):
+        return False
+    if link.last_synced_at is None:
+        return True
+    seen = getattr(link, f"{system}_seen_modified")
+    synced = getattr(link, f"{system}_synced_modified")
+    return seen is not None and synced is not None and seen > synced
+
+
 def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
     """One merge and the writes it calls for. Reads cost requests, so each side is read
-    at most once, and not at all when the poll or delivery that queued the link read it
-    (`Link.pm_seen`, `la_seen`); LA is searched for a record created from PM only when a
-    poll did not search for it already (`Link.la_absent_checked`)."""
+    at most once, and a new record not at all when the poll or delivery that took it in
+    read it (`Link.pm_seen`, `la_seen`); LA is searched for a record created from PM only
+    when a poll did not search for it already (`Link.la_absent_checked`)."""
     report = PassReport()
     pm = _pm_now(adapter, link) if link.pm_id else None
     la = _la_now(adapter, link) if link.la_id else None
@@ -340,7 +376,8 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
             # From here on a create may have been made: later attempts search first.
             link_la_absence_forget(link)
         la = adapter.la_create(target, link, record)
-        link_store_foreign_id(link, la_id=la.id)
+        written = written_fields(LA, _snapshot(la, la_names), la.raw)
+        link_store_foreign_id(link, la_id=la.id, written=written)
         report.writes.append(f"created in LA as {la.id}")
     else:
         updatable = [
@@ -349,6 +386,7 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
         changes = differences(target, la.values, updatable)
         if changes:
             la = adapter.la_update(la, changes)
+            link_store_written(link, LA, _snapshot(la, la_names), la.raw)
             report.writes.append("updated in LA: " + ", ".join(sorted(changes)))
     for shared in adapter.fields:
         if shared.owner == LA and LA in shared.systems:
@@ -362,12 +400,14 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
         # Stored before the call: PM's resthook for the new record may come first.
         link_store_create_marker(link, adapter.pm_marker(target, link, record))
         pm = adapter.pm_create(target, link, record)
-        link_store_foreign_id(link, pm_id=pm.id)
+        written = written_fields(PM, _snapshot(pm, pm_names), pm.raw)
+        link_store_foreign_id(link, pm_id=pm.id, written=written)
         report.writes.append(f"created in PM as {pm.id}")
     else:
         changes = differences(target, pm.values, pm_updatable)
         if changes:
             pm = adapter.pm_update(pm, changes)
+            link_store_written(link, PM, _snapshot(pm, pm_names), pm.raw)
             report.writes.append("updated in PM: " + ", ".join(sorted(changes)))
 
     if str(la.raw.get(adapter.la_pm_id_field) or "") != pm.id:
@@ -377,9 +417,16 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
 
     if adapter.hub_apply(record, target):
         report.writes.append("updated the hub")
-    report.pm_snapshot = {name: pm.values.get(name) for name in pm_names}
-    report.la_snapshot = {name: la.values.get(name) for name in la_names}
+    report.pm_snapshot = _snapshot(pm, pm_names)
+    report.la_snapshot = _snapshot(la, la_names)
+    report.pm_modified = record_modified(PM, pm.raw)
+    report.la_modified = record_modified(LA, la.raw)
     return report
+
+
+def _snapshot(remote: Remote, names: list[str]) -> dict:
+    """What a side holds, in the hub's names: the base of the next merge."""
+    return {name: remote.values.get(name) for name in names}
 
 
 def _ms(started: float) -> int:

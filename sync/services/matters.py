@@ -24,7 +24,7 @@ from sync.connectors.actionstep import mapping as pm_mapping
 from sync.connectors.base import ConnectorError, ErrorKind
 from sync.connectors.legal_accounting import mapping as la_mapping
 from sync.fields import MATTER_FIELDS
-from sync.links import link_for
+from sync.links import link_for, seen_fields
 from sync.models import Link, LinkStatus, RecordType
 from sync.services.contacts import contact_ingest
 from sync.services.contacts import la_remote as contact_la_remote
@@ -90,9 +90,8 @@ def _contact_id_lookup(system: str, foreign_id: str) -> int:
         link, seen = contact_ingest(system=system, remote=remote)
         from sync.services import link_seen_queue
 
-        link_seen_queue(
-            link, seen, message="Client of a matter; sync queued.", **{f"{system}_seen": remote.raw}
-        )
+        message = "Client of a matter; sync queued."
+        link_seen_queue(link, seen, system=system, raw=remote.raw, message=message)
     return link.contact_id
 
 
@@ -366,7 +365,7 @@ def matter_ingest(*, remote: Remote) -> tuple[Link, Seen]:
                 matter=matter,
                 pm_id=remote.id,
                 pm_snapshot=values,
-                pm_seen=remote.raw,
+                **seen_fields("pm", remote.raw),
                 status=LinkStatus.PENDING,
                 message="New in PM; sync queued.",
             )

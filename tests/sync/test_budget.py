@@ -15,7 +15,6 @@ from sync.budget import (
     RedisBudget,
     bucket_shape,
     budget_priority,
-    current_priority,
 )
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -157,19 +156,19 @@ def test_processes_sharing_a_redis_budget_together_keep_to_it():
     assert spent[-1] - started >= (90 - capacity) / rate - 0.5
 
 
-def test_a_link_task_draws_at_the_priority_of_the_work_that_queued_it(monkeypatch):
-    from sync import services, tasks
+def test_live_work_gets_a_task_and_work_that_can_wait_goes_to_the_runners(monkeypatch):
+    from sync import services
 
-    queued = []
+    tasks, due = [], []
     monkeypatch.setattr(services.transaction, "on_commit", lambda run: run())
-    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: queued.append(args))
-    seen = []
-    monkeypatch.setattr(services, "link_sync", lambda *, link_id: seen.append(current_priority()))
+    monkeypatch.setattr(services, "async_task", lambda *args, **kwargs: tasks.append(args))
+    monkeypatch.setattr(services, "link_due_now", due.append)
 
     with budget_priority(Priority.BACKFILL):
         services.link_task_queue(7)
-    services.link_task_queue(8)
-    for _, link_id, priority in queued:
-        tasks.link_sync_task(link_id, priority)
+    with budget_priority(Priority.RETRY):
+        services.link_task_queue(8)
+    services.link_task_queue(9)
 
-    assert seen == [Priority.BACKFILL, Priority.LIVE]
+    assert due == [7, 8]
+    assert tasks == [("sync.tasks.link_sync_task", 9)]

@@ -6,9 +6,13 @@ its first sync makes only the writes: the create in LA and LA's number written b
 PM. A delivery's record was read by the delivery; LA is searched for it on its own.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.db.models import F
 
 from sandbox.la import models as la
+from sandbox.pm import models as pm
 from sandbox.pm import services as pm_services
 from sync.models import Link, LinkStatus, RecordType, WebhookReceipt
 from sync.services import link_sync, links_collected
@@ -102,22 +106,76 @@ def test_a_create_whose_answer_was_lost_is_found_not_repeated(systems, calls, mo
     assert Link.objects.get(pk=link_id).status == LinkStatus.SYNCED
 
 
-def test_a_delivered_change_is_read_once(systems, calls):
+def delivered_edit(participant, calls, *, later_second: bool) -> list[tuple[str, str]]:
+    """Edit a synced PM contact, take in the delivery, sync; answers the sync's calls."""
+    participant.refresh_from_db()  # it holds LA's number as its Reference now
+    pm_services.participant_update(participant, last_name="After")
+    if later_second:  # PM stamps modifications to the second
+        pm.Participant.objects.filter(pk=participant.pk).update(
+            modified_at=F("modified_at") + timedelta(seconds=2)
+        )
+    receipt = WebhookReceipt.objects.create(
+        system="pm", event="ParticipantUpdated", payload={"ids": [participant.pk]}
+    )
+    with links_collected() as queued:
+        webhook_receipt_process(receipt_id=receipt.pk)
+    return [call[:2] for call in sync_counting(list(dict.fromkeys(queued)), calls)]
+
+
+@pytest.fixture
+def synced_contact(systems, calls):
     participant = pm_services.participant_create(first_name="Ann", last_name="Before")
     (link_id,) = first_sync(RecordType.CONTACT)
     link_sync(link_id=link_id)
     timekeepers_refresh()
-    participant.refresh_from_db()  # it holds LA's number as its Reference now
-    pm_services.participant_update(participant, last_name="After")
+    calls.clear()
+    return participant
+
+
+def test_a_delivered_change_is_read_once(synced_contact, calls):
+    made = delivered_edit(synced_contact, calls, later_second=True)
+
+    # The delivery read the participant; its sync uses that copy, reads LA's and writes.
+    assert made == [("la", "GET"), ("la", "PATCH")]
+    assert la.Contact.objects.get().last_name == "After"
+
+
+def test_a_change_in_the_second_of_the_hubs_own_write_is_read_again(synced_contact, calls):
+    made = delivered_edit(synced_contact, calls, later_second=False)
+
+    # Its stamp can't tell it from what the last sync wrote: the sync reads PM itself.
+    assert made == [("pm", "GET"), ("la", "GET"), ("la", "PATCH")]
+    assert la.Contact.objects.get().last_name == "After"
+
+
+def test_a_late_read_of_a_record_never_undoes_a_newer_sync(systems):
+    """A poll reads a page; before it takes the page in, a delivery of a newer edit is
+    synced. The page's older copy must not be what the next sync believes PM holds."""
+    participant = pm_services.participant_create(first_name="Ann", last_name="First")
+    (link_id,) = first_sync(RecordType.CONTACT)
+    link_sync(link_id=link_id)
+    timekeepers_refresh()
+    from sync.connectors import pm_client
+    from sync.services.changes import contacts_seen
+    from sync.services.timekeepers import pm_user_participants
+
+    page = list(pm_client().list_all("participants"))  # the poll reads "First"...
+    participant.refresh_from_db()
+    pm_services.participant_update(participant, last_name="Second")
     receipt = WebhookReceipt.objects.create(
         system="pm", event="ParticipantUpdated", payload={"ids": [participant.pk]}
     )
-
-    calls.clear()
     with links_collected() as queued:
         webhook_receipt_process(receipt_id=receipt.pk)
-    made = sync_counting(list(dict.fromkeys(queued)), calls)
+    for queued_id in dict.fromkeys(queued):
+        link_sync(link_id=queued_id)  # ...the delivery of "Second" is synced...
+    assert la.Contact.objects.get().last_name == "Second"
 
-    # The delivery read the participant; the sync reads LA's copy and writes the change.
-    assert [call[:2] for call in made] == [("la", "GET"), ("la", "PATCH")]
-    assert la.Contact.objects.get().last_name == "After"
+    with links_collected() as queued:
+        contacts_seen("pm", page, firm_people=pm_user_participants())  # ...then the page
+    for queued_id in dict.fromkeys(queued):
+        link_sync(link_id=queued_id)
+
+    assert la.Contact.objects.get().last_name == "Second"
+    participant.refresh_from_db()
+    assert participant.last_name == "Second"
