@@ -23,6 +23,7 @@ from .admin_pages import record_admin_url
 from .advice import link_advice, link_problem
 from .connectors.actionstep.oauth import SCOPES
 from .display import local_time
+from .links import NEEDS_DECISION
 from .models import Link, LinkStatus, PmConnection, RecordType, SyncEvent, System
 from .services import record_resync
 from .services.connection import (
@@ -70,20 +71,28 @@ FORGOTTEN_NOT_SYNCED = (
 )
 
 
+# A pending record onboarding holds for an admin's decision (issue 16): amber.
+NEEDS_DECISION_COLOURS = ("#ffb300", "#3e2400")
+
+
 def link_badge(link: Link | None):
     """The Link Indicator as a coloured badge; hovering shows the reason."""
     status = LinkStatus(link.status) if link else LinkStatus.UNSYNCED
     message = (link.message if link else "") or STATUS_MEANINGS[status]
     background, colour = BADGE_COLOURS[status]
+    label, modifier = status.label, status.value
+    if link and status == LinkStatus.PENDING and link.error_code == NEEDS_DECISION:
+        background, colour = NEEDS_DECISION_COLOURS
+        label, modifier = "Needs a decision", "needs-decision"
     return format_html(
         '<span class="link-badge link-badge--{}" title="{}" '
         'style="background:{};color:{};padding:2px 8px;border-radius:9px;'
         'font-weight:600;white-space:nowrap">{}</span>',
-        status.value,
+        modifier,
         message,
         background,
         colour,
-        status.label,
+        label,
     )
 
 

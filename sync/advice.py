@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .links import NEEDS_DECISION
 from .models import Link, LinkStatus, SyncEvent
 
 
@@ -285,6 +286,13 @@ ADVICE: dict[str, Advice] = {
         "Management.",
         waits=True,
     ),
+    "needs_decision": Advice(
+        short="Needs a decision",
+        what_to_do="Onboarding found more than one record in the other system that may be "
+        "this one, so the hub neither links it nor creates it there. On the onboarding "
+        "page (Sync health → Onboarding), pick its twin, or mark the records different: "
+        "different records are then created in the other system.",
+    ),
     "foreign_link": Advice(
         short="Link to another host refused",
         what_to_do="The system answered with a link to another host, which the hub does "
@@ -328,6 +336,8 @@ def link_advice(link: Link | None) -> Advice | None:
         return advice_for(link.error_code)
     if link.status == LinkStatus.UNSYNCED and link.error_code in UNSYNCED_WITH_ADVICE:
         return ADVICE[link.error_code]
+    if link.status == LinkStatus.PENDING and link.error_code == NEEDS_DECISION:
+        return ADVICE[NEEDS_DECISION]
     return None
 
 

@@ -19,13 +19,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .connectors.base import ConnectorError, ErrorKind
 from .metrics import sync_attempt_count
-from .models import RECORD_FIELDS, Link, LinkStatus, RecordType, SyncEvent
+from .models import RECORD_FIELDS, Link, LinkStatus, RecordType, SyncEvent, SyncSwitch
 
 # A little longer than django-q2 lets a task run: a worker killed mid-sync frees its
 # links this long after it took them, and no live task can outlast its lease.
@@ -57,13 +58,22 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0)
 
 
+PAUSED_MESSAGE = "Sync paused: waiting for onboarding."
+
+
 def link_lease_acquire(link_id: int) -> uuid.UUID | None:
-    """Take the link for one sync; None when another worker holds it (marked dirty)."""
+    """Take the link for one sync; None when another worker holds it (marked dirty), or
+    when the sync is paused for onboarding (the link says so and stays due).
+
+    The switch is read in the same conditional UPDATE that takes the lease, so a sync
+    never starts after the switch was paused, on any host, and costs no extra query."""
     now = timezone.now()
     token = uuid.uuid4()
+    paused = SyncSwitch.objects.filter(pk=1, state=SyncSwitch.State.PAUSED)
     taken = (
         Link.objects.filter(pk=link_id)
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .filter(~Exists(paused))
         .update(
             lease_token=token,
             lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
@@ -72,6 +82,11 @@ def link_lease_acquire(link_id: int) -> uuid.UUID | None:
     )
     if taken:
         return token
+    if paused.exists():
+        Link.objects.filter(pk=link_id, status=LinkStatus.PENDING).update(
+            message=PAUSED_MESSAGE, next_retry_at=Coalesce(F("next_retry_at"), Value(now))
+        )
+        return None
     Link.objects.filter(pk=link_id).update(dirty=True)
     return None
 
@@ -248,6 +263,33 @@ def link_failed(
     for name, value in fields.items():
         setattr(link, name, value)
     link.attempts = attempts
+    return done
+
+
+# Onboarding found several candidates for the record in the other system (issue 16).
+NEEDS_DECISION = "needs_decision"
+NEEDS_DECISION_MESSAGE = (
+    "Needs a decision: the other system holds records that may be this one. Pick its "
+    "twin, or mark them different records, on the onboarding page."
+)
+
+
+def link_held(link: Link, *, lease: uuid.UUID | None = None) -> bool:
+    """The record waits for an admin's decision (onboarding): amber, pending, not due,
+    keeping the reason onboarding wrote when it names the candidates."""
+    fields = {
+        "status": LinkStatus.PENDING,
+        "error_code": NEEDS_DECISION,
+        "error_system": "hub",
+        "next_retry_at": None,
+    }
+    if link.error_code != NEEDS_DECISION or not link.message:
+        fields["message"] = NEEDS_DECISION_MESSAGE
+    if link.status != LinkStatus.PENDING:
+        fields["status_changed_at"] = timezone.now()
+    done = _link_write(link, fields, lease)
+    for name, value in fields.items():
+        setattr(link, name, value)
     return done
 
 

@@ -84,6 +84,10 @@ class Link(models.Model):
     # a time) and held none; cleared just before the hub first tries to create it in LA,
     # so any later attempt searches again for a create whose answer was lost.
     la_absent_checked = models.BooleanField(default=False, editable=False)
+    # Onboarding found this record ambiguous (several candidates in the other system)
+    # and no admin has decided yet: the engine never creates it in the other system
+    # (sync/services/onboarding.py, docs/decisions.md 64).
+    needs_decision = models.BooleanField(default=False, editable=False)
 
     status = models.CharField(
         max_length=10, choices=LinkStatus.choices, default=LinkStatus.UNSYNCED
@@ -335,3 +339,88 @@ class WorkLease(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SyncSwitch(models.Model):
+    """Whether the hub writes to PM and LA: live, or paused for onboarding (one row).
+
+    A hub connected for the first time to systems that already hold records starts
+    paused (sync/services/switch.py): polls and deliveries are still taken in, but no
+    sync writes to either system until an admin has matched the records and goes live.
+    """
+
+    class State(models.TextChoices):
+        PAUSED = "paused", "Paused"
+        LIVE = "live", "Live"
+
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PAUSED)
+    reason = models.TextField(blank=True, help_text="Why the switch is in this state.")
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "sync switch"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="sync_switch_one_row")]
+
+    def __str__(self) -> str:
+        return f"Sync {self.get_state_display().lower()}"
+
+
+class AmbiguousMatch(models.Model):
+    """Records of PM and LA that onboarding found matching each other, but not one to
+    one, and what an admin decided about them: which two are twins, or that they are
+    different records. Undecided, none of them is created in the other system."""
+
+    class Decision(models.TextChoices):
+        UNDECIDED = "undecided", "Needs a decision"
+        TWINS = "twins", "Twins linked"
+        DIFFERENT = "different", "Different records"
+
+    record_type = models.CharField(max_length=12, choices=RecordType.choices)
+    rule = models.CharField(max_length=32, help_text="The matching rule they met.")
+    # Each side's records as the report names them: id, name, email, number, address.
+    candidates = models.JSONField(default=dict)
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.UNDECIDED)
+    twin_pm_id = models.CharField("PM twin", max_length=64, blank=True)
+    twin_la_id = models.CharField("LA twin", max_length=64, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["record_type", "pk"]
+        indexes = [models.Index(fields=["decision", "record_type"])]
+
+    def __str__(self) -> str:
+        return f"Ambiguous {self.get_record_type_display().lower()}s #{self.pk}"
+
+
+class AmbiguousRecord(models.Model):
+    """One record of an ambiguous match, by its system and id (a record is in one)."""
+
+    match = models.ForeignKey(AmbiguousMatch, on_delete=models.CASCADE, related_name="records")
+    record_type = models.CharField(max_length=12, choices=RecordType.choices)
+    system = models.CharField(max_length=2, choices=System.choices)
+    record_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type", "system", "record_id"], name="ambiguous_record_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system.upper()} {self.record_type} {self.record_id}"

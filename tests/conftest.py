@@ -37,3 +37,14 @@ def pm_connection_up(db):
     )
     yield connection
     credentials_forget()
+
+
+@pytest.fixture(autouse=True)
+def sync_switch_reading_forgotten():
+    """Each test reads the sync switch from its own database, not a reading an earlier
+    test left in this process (sync/services/switch.py keeps one for a few seconds)."""
+    from sync.services.switch import sync_switch_forget
+
+    sync_switch_forget()
+    yield
+    sync_switch_forget()

@@ -13,6 +13,7 @@ from config.admin_access import ReadOnlyAdmin
 from sync.admin import BADGE_COLOURS, LinkedRecordAdmin, LinkStatusFilter, link_badge, link_of
 from sync.display import money, yes_no
 from sync.models import LinkStatus
+from sync.services.switch import SyncPaused
 
 from .forms import BillingFilterForm
 from .models import BillingBatch, TimeEntry, Timekeeper
@@ -209,9 +210,13 @@ class TimeEntryAdmin(LinkedRecordAdmin):
                 selected, **{k: v for k, v in form.cleaned_data.items()}
             )
             if "confirm" in request.POST:
-                batch = billing_batch_create(
-                    entries=selected, user=request.user, filters=form.filters()
-                )
+                try:
+                    batch = billing_batch_create(
+                        entries=selected, user=request.user, filters=form.filters()
+                    )
+                except SyncPaused as paused:
+                    self.message_user(request, paused.message, messages.ERROR)
+                    return redirect("admin:timekeeping_timeentry_changelist")
                 self.message_user(
                     request,
                     f"{batch.entry_count} entries queued for billing; this page fills in "

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from config.exceptions import error_responses
 from config.permissions import CanSendTimeForBilling, UserHasPermission
 from sync.api import ReadViewSet, record_schema
+from sync.services.switch import SyncPaused
 
 from .models import TimeEntry
 from .selectors import (
@@ -72,9 +73,12 @@ class TimeEntryViewSet(ReadViewSet):
         ids = data.pop("ids", None)
         entries = time_entries_filtered(TimeEntry.objects.all(), **data)
         entries = entries.filter(pk__in=ids) if ids else entries.filter(billing_status__in=SENDABLE)
-        batch = billing_batch_create(
-            entries=entries, user=request.user, filters=request_data.filters()
-        )
+        try:
+            batch = billing_batch_create(
+                entries=entries, user=request.user, filters=request_data.filters()
+            )
+        except SyncPaused as paused:
+            return Response({"detail": paused.message}, status=status.HTTP_409_CONFLICT)
         body = BillingBatchOutputSerializer(batch, context={"request": request}).data
         # The url is a DRF Hyperlink, a str subclass, which WSGI servers refuse in a
         # header (found by benchmarks/soak.py): send it as a plain str.

@@ -90,6 +90,9 @@ def billing_batch_create(
 ) -> BillingBatch:
     """Claim the sendable entries among `entries` for a new batch, note the others as
     skipped, and queue the batch's task once this commits."""
+    from sync.services.switch import sync_live_required
+
+    sync_live_required()  # paused for onboarding: refused before anything is claimed
     ids = list(entries.order_by("pk").values_list("pk", flat=True))
     now = timezone.now()
     with transaction.atomic():
@@ -170,7 +173,12 @@ def _lease_take(batch_id) -> uuid.UUID | None:
 def billing_batch_send(*, batch_id) -> BillingBatch | None:
     """Send a batch's queued entries (the task). Nothing when another worker holds it or
     it is finished. Answers the batch as it stands afterwards."""
+    from sync.services.switch import sync_live
+
     log_context_add(record_type="time_entry", system="la")
+    if not sync_live():
+        # Paused after the batch was made: it waits, queued, for going live.
+        return BillingBatch.objects.filter(pk=batch_id).first()
     token = _lease_take(batch_id)
     if token is None:
         return BillingBatch.objects.filter(pk=batch_id).first()

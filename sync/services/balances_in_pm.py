@@ -30,6 +30,7 @@ from sync.connectors.base import ConnectorError
 from sync.models import Link
 
 from .connection import pm_connected
+from .switch import sync_live
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,8 @@ def matter_balance_write_to_pm(*, balance: MatterBalance) -> str:
         return "not linked to PM"
     if not pm_connected():
         return "PM not connected"
+    if not sync_live():
+        return "sync paused"  # written at the first refresh after going live
     wanted = balance_string_values(balance)
     written = dict(balance.pm_written or {})
     changed = _changed_figures(balance)

@@ -33,8 +33,10 @@ from typing import Any
 from sync.connectors.base import ConnectorError, ErrorKind
 from sync.fields import LA, PM, SharedField, field_names
 from sync.links import (
+    NEEDS_DECISION_MESSAGE,
     link_event,
     link_failed,
+    link_held,
     link_la_absence_forget,
     link_lease_acquire,
     link_lease_drop,
@@ -67,6 +69,11 @@ class Seen(enum.Enum):
     UNCHANGED = "unchanged"  # it equals what the last sync left there (our own echo)
     CHANGED = "changed"  # a record the hub knows changed: mark its link pending, queue it
     NEW = "new"  # new to the hub: its link was made pending with it; queue it
+
+
+class SyncHeld(Exception):
+    """The record waits for an admin's decision before it may be created in the other
+    system (onboarding found several candidates for it there)."""
 
 
 class SyncBlocked(Exception):
@@ -194,6 +201,8 @@ def record_sync(link_id: int) -> bool:
         # Every record type reads PM; while the connection needs a person the link stays
         # as it is, and reconnecting queues it again (sync/services/connection.py).
         return False
+    # Paused for onboarding, the lease is refused: nothing is written to PM or LA, and
+    # the link stays pending and due until going live (sync/services/switch.py).
     token = link_lease_acquire(link_id)
     if token is None:
         return False
@@ -228,6 +237,16 @@ def _sync_once(link_id: int, token: uuid.UUID) -> bool:
             adapter.check(record)
             adapter.prepare(link, record)
             report = _reconcile(adapter, link, record)
+    except SyncHeld:
+        link_event(
+            link,
+            direction=direction,
+            action="hold",
+            outcome=Outcome.SKIPPED,
+            message=NEEDS_DECISION_MESSAGE,
+            duration_ms=_ms(started),
+        )
+        return link_held(link, lease=token)
     except SyncBlocked as blocked:
         link_event(
             link,
@@ -372,6 +391,8 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
     # LA first: it assigns the numbers that PM and the hub then take.
     la_names = [f.name for f in adapter.fields if LA in f.systems]
     if la is None:
+        if link.needs_decision:
+            raise SyncHeld
         if link.la_absent_checked:
             # From here on a create may have been made: later attempts search first.
             link_la_absence_forget(link)
@@ -397,6 +418,8 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
         f.name for f in adapter.fields if PM in f.systems and PM not in f.create_only_in
     ]
     if pm is None:
+        if link.needs_decision:
+            raise SyncHeld
         # Stored before the call: PM's resthook for the new record may come first.
         link_store_create_marker(link, adapter.pm_marker(target, link, record))
         pm = adapter.pm_create(target, link, record)

@@ -34,6 +34,7 @@ from sync.work import work_lease_release, work_lease_renew, work_lease_take, wor
 
 from .connection import pm_connected
 from .engine import record_sync
+from .switch import sync_live
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,9 @@ def link_due_now(link_id: int) -> None:
 def runners_ensure() -> int:
     """Queue a task for each runner that is neither running nor queued (one conditional
     UPDATE each); answers how many were queued."""
-    if not pm_connected():
-        return 0  # links wait for the connection; reconnecting calls this again
+    if not pm_connected() or not sync_live():
+        # Links wait for the connection, or for going live; both call this again.
+        return 0
     queued = 0
     for index in range(settings.LINK_RUNNERS):
         if work_queue_claim(runner_name(index), stale_after=QUEUED_TOO_LONG):
@@ -97,7 +99,7 @@ def links_run(index: int = 0) -> int:
     synced = 0
     more = False
     try:
-        while pm_connected():
+        while pm_connected() and sync_live():
             batch = list(
                 _share(links_due(), index)
                 .order_by("next_retry_at", "pk")

@@ -206,6 +206,10 @@ def connection_resumed() -> dict:
     links kept their state, LA's changes were taken in, and the poll reads PM from where
     it stopped (a pass half read starts afresh: its place was an address of the old
     connection's)."""
+    from .switch import sync_switch_decide
+
+    # Before the first poll: a firm whose systems hold records starts paused.
+    sync_switch_decide()
     registered: list[str] = []
     try:
         registered = pm_resthooks_ensure(renew=True)
