@@ -176,7 +176,7 @@ def billing_batch_send(*, batch_id) -> BillingBatch | None:
     from sync.services.switch import sync_live
 
     log_context_add(record_type="time_entry", system="la")
-    if not sync_live():
+    if not sync_live(fresh=True):
         # Paused after the batch was made: it waits, queued, for going live.
         return BillingBatch.objects.filter(pk=batch_id).first()
     token = _lease_take(batch_id)

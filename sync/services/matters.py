@@ -35,6 +35,7 @@ from sync.services.engine import (
     Remote,
     Seen,
     SyncBlocked,
+    SyncHeld,
     adapter_register,
     idempotency_key,
     record_sync,
@@ -199,6 +200,10 @@ class MatterAdapter(RecordAdapter):
     def prepare(self, link: Link, record: Matter) -> None:
         """Dependency order: the client contact is synced before the matter."""
         client_link = _client_link(record)
+        if client_link.needs_decision and not client_link.la_id:
+            # Its client waits for an admin's decision (onboarding); so does the matter,
+            # or it would be created in LA for a client LA may hold already.
+            raise SyncHeld
         if client_link.status != LinkStatus.SYNCED or not client_link.la_id:
             record_sync(client_link.pk)
             client_link.refresh_from_db()

@@ -34,17 +34,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, Q
 
 from contacts.models import Contact
 from matters.models import Matter
 from sync.connectors import la_client, pm_client
 from sync.connectors.actionstep import mapping as pm_mapping
 from sync.fields import CONTACT_FIELDS, LA, MATTER_FIELDS, PM, SharedField, field_names
-from sync.links import snapshot_hash
-from sync.models import RECORD_FIELDS, Link, LinkStatus, RecordType
+from sync.links import NEEDS_DECISION, seen_fields, snapshot_hash
+from sync.models import (
+    RECORD_FIELDS,
+    AmbiguousMatch,
+    AmbiguousRecord,
+    Link,
+    LinkStatus,
+    RecordType,
+)
 
 from . import contacts, link_enqueue, matters
-from .engine import LA_ID_PREFIX
+from .engine import ADAPTERS, LA_ID_PREFIX, SyncBlocked
 from .timekeepers import timekeepers_refresh
 
 LINKED_MESSAGE = "Linked by link_existing; sync queued."
@@ -77,6 +85,7 @@ class Party:
     name: str
     number: str = ""
     email: str = ""
+    address: str = ""
 
     def label(self) -> str:
         text = f'{self.system.upper()} {self.id} "{self.name}"'
@@ -87,7 +96,13 @@ class Party:
         return text
 
     def as_dict(self) -> dict[str, str]:
-        return {"id": self.id, "name": self.name, "number": self.number, "email": self.email}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "number": self.number,
+            "email": self.email,
+            "address": self.address,
+        }
 
 
 @dataclass
@@ -145,6 +160,7 @@ class RecordTypeReport:
     read_la: int = 0
     firm_users_skipped: int = 0
     already_linked: int = 0
+    decided: int = 0  # records an admin decided about earlier, left to that decision
     only_in_pm: int = 0
     only_in_la: int = 0
     matches: list[Pair] = field(default_factory=list)
@@ -168,6 +184,7 @@ class RecordTypeReport:
             "matched": self.matched_by_rule(),
             "linked": len(self.linked),
             "already_linked": self.already_linked,
+            "decided": self.decided,
             "only_in_pm": self.only_in_pm,
             "only_in_la": self.only_in_la,
             "matches": [pair.as_dict() for pair in self.matches],
@@ -367,6 +384,7 @@ def _pm_contact_party(raw: dict) -> Party:
         name=name,
         number=pm_mapping.participant_reference(raw),
         email=_text(raw.get("email")),
+        address=_address_line(contacts.pm_remote(raw).values),
     )
 
 
@@ -377,7 +395,15 @@ def _la_contact_party(raw: dict) -> Party:
         name=_text(raw.get("display_name")),
         number=_text(raw.get("contact_number")),
         email=_text(raw.get("email")),
+        address=_address_line(contacts.la_remote(raw).values),
     )
+
+
+def _address_line(values: dict) -> str:
+    """The physical address on one line, for a person telling two records apart."""
+    parts = ("line1", "line2", "city", "state", "post_code", "country")
+    found = (_text(values.get(f"physical_{part}")) for part in parts)
+    return ", ".join(part for part in found if part)
 
 
 def _pm_matter_party(raw: dict) -> Party:
@@ -487,50 +513,93 @@ def _snapshot(fields: tuple[SharedField, ...], system: str, values: dict) -> dic
 # Linking -----------------------------------------------------------------------------
 
 
-def _link_create(
-    *, record_type: str, record, pm_id: str, la_id: str, pm_snapshot: dict, la_snapshot: dict
-) -> Link:
-    link = Link.objects.create(
-        record_type=record_type,
-        pm_id=pm_id,
-        la_id=la_id,
-        status=LinkStatus.PENDING,
-        message=LINKED_MESSAGE,
-        pm_snapshot=pm_snapshot,
-        la_snapshot=la_snapshot,
-        pm_hash=snapshot_hash(pm_snapshot),
-        la_hash=snapshot_hash(la_snapshot),
-        **{RECORD_FIELDS[record_type]: record},
-    )
-    link_enqueue(link, message=LINKED_MESSAGE)
-    return link
+def _settled(link: Link, now: datetime.datetime) -> bool:
+    """Whether a link settles its records: it holds both ids, or a sync is at work on it
+    (which may be creating the twin). A one-sided link that waits — taken in by a poll
+    while paused, held, or red (a number LA already holds) — is onboarding's to pair."""
+    both = link.pm_id is not None and link.la_id is not None
+    return both or (link.lease_expires_at is not None and link.lease_expires_at > now)
 
 
-def contact_pair_link(*, pm_raw: dict, la_raw: dict) -> int | None:
-    """Make the hub contact and its link for a matched pair, and queue its sync.
-
-    None when one of the two ids was linked meanwhile (the regular sync ingested it):
-    that link stands, and nothing is made twice (ARCHITECTURE §4 rule 1).
-    """
-    pm, la = contacts.pm_remote(pm_raw), contacts.la_remote(la_raw)
-    values = hub_values_merge(fields=CONTACT_FIELDS, pm=pm.values, la=la.values)
+def _pair_link(
+    *,
+    record_type: str,
+    pm_id: str,
+    la_id: str,
+    la_raw: dict,
+    values: dict[str, Any],
+    pm_snapshot: dict,
+    la_snapshot: dict,
+    record_make: Callable[[dict[str, Any]], Any],
+) -> int | None:
+    """Link a matched pair and queue its sync, reusing the one-sided links a poll made
+    for either record: the PM side's link (and hub record, which a matter may name as
+    its client) takes the LA id; an LA side's own link and hub record, never synced, go.
+    None when either record is settled by another link meanwhile (§4 rule 1)."""
+    now = datetime.datetime.now(tz=datetime.UTC)
+    pair = {
+        "la_id": la_id,
+        "pm_snapshot": pm_snapshot,
+        "la_snapshot": la_snapshot,
+        "pm_hash": snapshot_hash(pm_snapshot),
+        "la_hash": snapshot_hash(la_snapshot),
+        "la_absent_checked": False,
+        "needs_decision": False,
+        "attempts": 0,
+        **seen_fields(LA, la_raw),
+    }
     try:
         with transaction.atomic():
-            link = _link_create(
-                record_type=RecordType.CONTACT,
-                record=Contact.objects.create(**values),
-                pm_id=pm.id,
-                la_id=la.id,
-                pm_snapshot=_snapshot(CONTACT_FIELDS, PM, pm.values),
-                la_snapshot=_snapshot(CONTACT_FIELDS, LA, la.values),
+            waiting = list(
+                Link.objects.select_for_update()
+                .filter(record_type=record_type)
+                .filter(Q(pm_id=pm_id) | Q(la_id=la_id))
             )
-    except IntegrityError:
+            if any(_settled(link, now) for link in waiting):
+                return None
+            by_pm = next((link for link in waiting if link.pm_id == pm_id), None)
+            by_la = next((link for link in waiting if link.la_id == la_id), None)
+            if by_la is not None:
+                by_la.record.delete()  # its link goes with it
+            if by_pm is not None:
+                record = by_pm.record
+                for name, value in values.items():
+                    setattr(record, name, value)
+                record.save()
+                Link.objects.filter(pk=by_pm.pk).update(**pair)
+                link = by_pm
+            else:
+                link = Link.objects.create(
+                    record_type=record_type,
+                    pm_id=pm_id,
+                    **pair,
+                    **{RECORD_FIELDS[record_type]: record_make(values)},
+                )
+            link_enqueue(link, message=LINKED_MESSAGE)
+    except (IntegrityError, ProtectedError):
         return None
     return link.pk
 
 
+def contact_pair_link(*, pm_raw: dict, la_raw: dict) -> int | None:
+    """Make (or reuse) the hub contact and its link for a matched pair, and queue its
+    sync. None when one of the two ids was linked meanwhile (the regular sync linked it):
+    that link stands, and nothing is made twice (ARCHITECTURE §4 rule 1)."""
+    pm, la = contacts.pm_remote(pm_raw), contacts.la_remote(la_raw)
+    return _pair_link(
+        record_type=RecordType.CONTACT,
+        pm_id=pm.id,
+        la_id=la.id,
+        la_raw=la_raw,
+        values=hub_values_merge(fields=CONTACT_FIELDS, pm=pm.values, la=la.values),
+        pm_snapshot=_snapshot(CONTACT_FIELDS, PM, pm.values),
+        la_snapshot=_snapshot(CONTACT_FIELDS, LA, la.values),
+        record_make=lambda values: Contact.objects.create(**values),
+    )
+
+
 def matter_pair_link(*, pm_raw: dict, la_raw: dict) -> int | None:
-    """Make the hub matter and its link for a matched pair, and queue its sync.
+    """Make (or reuse) the hub matter and its link for a matched pair, and queue its sync.
 
     Its client contacts must be linked to each other already (checked by the caller),
     so reading the pair resolves the client from the hub without calling either system.
@@ -538,37 +607,47 @@ def matter_pair_link(*, pm_raw: dict, la_raw: dict) -> int | None:
     pm, la = matters.pm_remote(pm_raw), matters.la_remote(la_raw)
     values = hub_values_merge(fields=MATTER_FIELDS, pm=pm.values, la=la.values)
     open_date = values.pop("open_date")
-    try:
-        with transaction.atomic():
-            matter = Matter.objects.create(
-                **values,
-                open_date=datetime.date.fromisoformat(open_date) if open_date else None,
-            )
-            link = _link_create(
-                record_type=RecordType.MATTER,
-                record=matter,
-                pm_id=pm.id,
-                la_id=la.id,
-                pm_snapshot=_snapshot(MATTER_FIELDS, PM, pm.values),
-                la_snapshot=_snapshot(MATTER_FIELDS, LA, la.values),
-            )
-    except IntegrityError:
-        return None
-    return link.pk
+    values["open_date"] = datetime.date.fromisoformat(open_date) if open_date else None
+    return _pair_link(
+        record_type=RecordType.MATTER,
+        pm_id=pm.id,
+        la_id=la.id,
+        la_raw=la_raw,
+        values=values,
+        pm_snapshot=_snapshot(MATTER_FIELDS, PM, pm.values),
+        la_snapshot=_snapshot(MATTER_FIELDS, LA, la.values),
+        record_make=lambda values: Matter.objects.create(**values),
+    )
 
 
 def _linked_ids(record_type: str) -> tuple[dict[str, int], dict[str, int]]:
-    """Existing links of a record type: {PM id: link id}, {LA id: link id}."""
+    """The links that settle their records (`_settled`): {PM id: link id}, {LA id: link id}."""
+    now = datetime.datetime.now(tz=datetime.UTC)
     by_pm: dict[str, int] = {}
     by_la: dict[str, int] = {}
-    for link_id, pm_id, la_id in Link.objects.filter(record_type=record_type).values_list(
-        "pk", "pm_id", "la_id"
-    ):
-        if pm_id is not None:
-            by_pm[pm_id] = link_id
-        if la_id is not None:
-            by_la[la_id] = link_id
+    links = Link.objects.filter(record_type=record_type).filter(
+        Q(pm_id__isnull=False, la_id__isnull=False) | Q(lease_expires_at__gt=now)
+    )
+    for link in links.only("pk", "pm_id", "la_id", "lease_expires_at"):
+        if link.pm_id is not None:
+            by_pm[link.pm_id] = link.pk
+        if link.la_id is not None:
+            by_la[link.la_id] = link.pk
     return by_pm, by_la
+
+
+def _decided_ids(record_type: str) -> tuple[set[str], set[str]]:
+    """PM and LA ids of the records an admin decided about (sync/models.py AmbiguousMatch):
+    onboarding leaves them to that decision."""
+    rows = (
+        AmbiguousRecord.objects.filter(record_type=record_type)
+        .exclude(match__decision=AmbiguousMatch.Decision.UNDECIDED)
+        .values_list("system", "record_id")
+    )
+    decided: dict[str, set[str]] = {PM: set(), LA: set()}
+    for system, record_id in rows:
+        decided[system].add(record_id)
+    return decided[PM], decided[LA]
 
 
 def _contact_pairs() -> dict[str, str]:
@@ -594,9 +673,13 @@ def _report_matching(
     by_pm, by_la = _linked_ids(record_type)
     linked = {by_pm[k] for k in pm if k in by_pm} | {by_la[k] for k in la if k in by_la}
     report.already_linked = len(linked)
+    decided_pm, decided_la = _decided_ids(record_type)
+    pm = {k: v for k, v in pm.items() if k not in by_pm}
+    la = {k: v for k, v in la.items() if k not in by_la}
+    report.decided = len(decided_pm & set(pm)) + len(decided_la & set(la))
     result = records_match(
-        pm={k: v for k, v in pm.items() if k not in by_pm},
-        la={k: v for k, v in la.items() if k not in by_la},
+        pm={k: v for k, v in pm.items() if k not in decided_pm},
+        la={k: v for k, v in la.items() if k not in decided_la},
         rules=rules,
     )
     report.matches = [
@@ -649,6 +732,146 @@ def _apply(
         pair.link_id = link(pm_raw=pm[pair.pm.id], la_raw=la[pair.la.id])
         if progress:
             progress(what, number, len(pairs))
+
+
+# Ambiguous records: kept for an admin, held until decided -------------------------------
+
+DIFFERENT_MESSAGE = "Decided: different records; sync queued."
+
+
+def _reason(case: Ambiguity, party: Party) -> str:
+    others = case.la if party.system == PM else case.pm
+    names = "; ".join(other.label() for other in others)
+    return (
+        f"Needs a decision: the other system holds {len(others)} records that may be this "
+        f"one (by {case.rule}): {names}. Pick its twin, or mark them different records, on "
+        "the onboarding page."
+    )
+
+
+def _ambiguity_keep(record_type: str, case: Ambiguity) -> AmbiguousMatch:
+    """The admin's case for these records: the one they are in already (an earlier run's,
+    joined by any new candidate), or a new one."""
+    members = [(PM, party.id) for party in case.pm] + [(LA, party.id) for party in case.la]
+    wanted = Q()
+    for system, record_id in members:
+        wanted |= Q(system=system, record_id=record_id)
+    with transaction.atomic():
+        known = {
+            (row.system, row.record_id): row
+            for row in AmbiguousRecord.objects.select_related("match")
+            .filter(record_type=record_type)
+            .filter(wanted)
+        }
+        if known:
+            match = next(iter(known.values())).match
+        else:
+            match = AmbiguousMatch.objects.create(record_type=record_type, rule=case.rule)
+        if match.decision == AmbiguousMatch.Decision.UNDECIDED:
+            match.rule, match.candidates = case.rule, case.as_dict()
+            match.save(update_fields=["rule", "candidates"])
+        AmbiguousRecord.objects.bulk_create(
+            AmbiguousRecord(
+                match=match, record_type=record_type, system=system, record_id=record_id
+            )
+            for system, record_id in members
+            if (system, record_id) not in known
+        )
+    return match
+
+
+def _record_hold(record_type: str, party: Party, raw: dict, reason: str) -> None:
+    """Make sure the record has its hub link (as a poll would have made it) and hold it:
+    amber, never created in the other system until an admin decides. LA's files are
+    never created in PM, so only records that could be copied are held."""
+    if record_type == RecordType.CONTACT:
+        remote = (contacts.pm_remote if party.system == PM else contacts.la_remote)(raw)
+        link, _ = contacts.contact_ingest(system=party.system, remote=remote)
+    elif party.system == PM:
+        try:
+            link, _ = matters.matter_ingest(remote=matters.pm_remote(raw))
+        except SyncBlocked:
+            return  # a matter with no client is not taken in at all
+    else:
+        return
+    Link.objects.filter(
+        pk=link.pk, **{f"{LA if party.system == PM else PM}_id__isnull": True}
+    ).update(
+        needs_decision=True,
+        status=LinkStatus.PENDING,
+        error_code=NEEDS_DECISION,
+        error_system="hub",
+        message=reason,
+        next_retry_at=None,
+    )
+
+
+def _ambiguities_hold(
+    found: RecordTypeReport, *, record_type: str, pm: Records, la: Records
+) -> None:
+    for case in found.ambiguous:
+        match = _ambiguity_keep(record_type, case)
+        if match.decision != AmbiguousMatch.Decision.UNDECIDED:
+            continue
+        for party in (*case.pm, *case.la):
+            raw = (pm if party.system == PM else la)[party.id]
+            _record_hold(record_type, party, raw, _reason(case, party))
+
+
+class DecisionRefused(Exception):
+    """The decision can't be applied; the message says why, for the admin."""
+
+
+def _member_ids(match: AmbiguousMatch, system: str) -> list[str]:
+    return [party["id"] for party in match.candidates.get(system, [])]
+
+
+def ambiguous_match_decide(
+    *, match_id: int, user=None, twin_pm_id: str = "", twin_la_id: str = ""
+) -> AmbiguousMatch:
+    """An admin's decision on ambiguous records (issue 16). With a PM and an LA id: they
+    are twins, and are linked (their sync queued); the others of the case are different
+    records. With neither: all of them are different records. Different records are no
+    longer held: their syncs are queued, and going live creates them in the other system.
+    `link_existing` and the onboarding page honour the decision from then on."""
+    with transaction.atomic():
+        match = AmbiguousMatch.objects.select_for_update().get(pk=match_id)
+        if match.decision != AmbiguousMatch.Decision.UNDECIDED:
+            raise DecisionRefused(
+                f"These records were decided already ({match.get_decision_display().lower()})."
+            )
+        twins = bool(twin_pm_id or twin_la_id)
+        if twins and (
+            twin_pm_id not in _member_ids(match, PM) or twin_la_id not in _member_ids(match, LA)
+        ):
+            raise DecisionRefused("Pick one PM record and one LA record of this case.")
+        if twins:
+            adapter = ADAPTERS[match.record_type]
+            pm_remote, la_remote = adapter.pm_read(twin_pm_id), adapter.la_read(twin_la_id)
+            if pm_remote is None or la_remote is None:
+                raise DecisionRefused("One of the two records is no longer there; match again.")
+            pair_link = (
+                contact_pair_link if match.record_type == RecordType.CONTACT else matter_pair_link
+            )
+            if pair_link(pm_raw=pm_remote.raw, la_raw=la_remote.raw) is None:
+                raise DecisionRefused("One of the two records is linked to another record already.")
+        match.decision = (
+            AmbiguousMatch.Decision.TWINS if twins else AmbiguousMatch.Decision.DIFFERENT
+        )
+        match.twin_pm_id, match.twin_la_id = twin_pm_id, twin_la_id
+        match.decided_by = user if getattr(user, "pk", None) else None
+        match.decided_at = datetime.datetime.now(tz=datetime.UTC)
+        match.save()
+        others = Q()
+        for system, twin in ((PM, twin_pm_id), (LA, twin_la_id)):
+            ids = [i for i in _member_ids(match, system) if i != twin]
+            others |= Q(**{f"{system}_id__in": ids})
+        for link in Link.objects.filter(record_type=match.record_type, needs_decision=True).filter(
+            others
+        ):
+            Link.objects.filter(pk=link.pk).update(needs_decision=False)
+            link_enqueue(link, message=DIFFERENT_MESSAGE)
+    return match
 
 
 def existing_records_link(*, dry_run: bool, progress: Progress | None = None) -> OnboardingReport:
@@ -713,6 +936,7 @@ def _contacts_link(
         la_party=_la_contact_party,
     )
     if not report.dry_run:
+        _ambiguities_hold(found, record_type=RecordType.CONTACT, pm=pm, la=la)
         _apply(
             found.matches,
             pm=pm,
@@ -758,6 +982,7 @@ def _matters_link(
             ready.append(pair)
     found.matches = ready
     if not report.dry_run:
+        _ambiguities_hold(found, record_type=RecordType.MATTER, pm=pm, la=la)
         _apply(
             found.matches,
             pm=pm,
@@ -778,10 +1003,6 @@ LEFT_TO_THE_SYNC = {
     ("matters", PM): "the regular sync creates them in LA",
     ("matters", LA): "left alone: matters go from PM to LA only",
 }
-AMBIGUOUS_RISK = {
-    "contacts": "creates each of them again in the other system",
-    "matters": "creates the PM ones again in LA",
-}
 LABEL_WIDTH = 27
 
 
@@ -799,6 +1020,8 @@ def _count_lines(found: RecordTypeReport, *, dry_run: bool) -> list[str]:
         ("only in PM", found.only_in_pm, LEFT_TO_THE_SYNC[(found.name, PM)]),
         ("only in LA", found.only_in_la, LEFT_TO_THE_SYNC[(found.name, LA)]),
     ]
+    if found.decided:
+        rows.append(("decided by an admin", found.decided, "left to that decision"))
     if found.firm_users_skipped:
         rows.append(("firm users in PM", found.firm_users_skipped, "skipped: not contacts"))
     return [
@@ -835,9 +1058,10 @@ def onboarding_report_lines(*, report: OnboardingReport, list_matches: bool) -> 
     for found in (report.contacts, report.matters):
         if found.ambiguous:
             lines += [
-                f"Ambiguous {found.name}: none of these was linked. Decide each by hand before "
-                "the regular",
-                f"sync runs, or it {AMBIGUOUS_RISK[found.name]}.",
+                f"Ambiguous {found.name}: none of these was linked, and each is held (never "
+                "created in the",
+                "other system) until an admin picks its twin or marks them different records "
+                "on the onboarding page.",
             ]
             for case in found.ambiguous:
                 lines += _ambiguity_lines(case)

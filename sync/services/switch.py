@@ -55,11 +55,13 @@ def sync_switch_read() -> SyncSwitch | None:
     return SyncSwitch.objects.filter(pk=1).select_related("changed_by").first()
 
 
-def sync_live() -> bool:
+def sync_live(*, fresh: bool = False) -> bool:
     """Whether syncs may write to PM and LA now. No switch yet means live: a hub never
-    connected syncs nothing anyway, and connecting decides (`sync_switch_decide`)."""
+    connected syncs nothing anyway, and connecting decides (`sync_switch_decide`).
+    `fresh` reads the row even when this process read it a moment ago (a person's send
+    for billing must never go out after a pause)."""
     cached = _reading.get("live")
-    if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
+    if not fresh and cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
         return cached[1]
     state = SyncSwitch.objects.filter(pk=1).values_list("state", flat=True).first()
     live = state != State.PAUSED
@@ -69,7 +71,7 @@ def sync_live() -> bool:
 
 def sync_live_required() -> None:
     """Raise SyncPaused unless the sync is live (a person's send for billing)."""
-    if not sync_live():
+    if not sync_live(fresh=True):
         raise SyncPaused
 
 
