@@ -535,6 +535,21 @@ class LinkAdmin(ReadOnlyAdmin, admin.ModelAdmin):
             path("mapping/", self.admin_site.admin_view(self.mapping_view), name="sync_mapping"),
             path("purge/", self.admin_site.admin_view(self.purge_view), name="sync_purge"),
             path(
+                "onboarding/",
+                self.admin_site.admin_view(self.onboarding_view),
+                name="sync_onboarding",
+            ),
+            path(
+                "onboarding/go-live/",
+                self.admin_site.admin_view(self.go_live_view),
+                name="sync_onboarding_go_live",
+            ),
+            path(
+                "onboarding/pause/",
+                self.admin_site.admin_view(self.pause_view),
+                name="sync_onboarding_pause",
+            ),
+            path(
                 "<path:object_id>/forget/",
                 self.admin_site.admin_view(self.forget_view),
                 name="sync_link_forget",
@@ -555,6 +570,18 @@ class LinkAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     def purge_view(self, request):
         """Disconnect and purge: a dry-run count, then a superuser's confirmation."""
         return admin_pages.purge_page(self, request)
+
+    def onboarding_view(self, request):
+        """Onboarding: the matching job, the ambiguous records, the switch."""
+        return admin_pages.onboarding_page(self, request)
+
+    def go_live_view(self, request):
+        """Go live: what will be created in each system, then a confirmation."""
+        return admin_pages.go_live_page(self, request)
+
+    def pause_view(self, request):
+        """Pause the sync (POST)."""
+        return admin_pages.pause_page(self, request)
 
     def resync_errors_view(self, request):
         """The "Resync all errors" button of one record type: one UPDATE; the sweep

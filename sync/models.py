@@ -424,3 +424,36 @@ class AmbiguousRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system.upper()} {self.record_type} {self.record_id}"
+
+
+class MatchingRun(models.Model):
+    """One run of onboarding's matching in the background, started from the onboarding
+    page: its progress as it goes, and its report when done (sync/services/matching.py)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    step = models.CharField(max_length=64, blank=True, help_text="What it is doing now.")
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    report = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Matching run #{self.pk}: {self.get_state_display()}"

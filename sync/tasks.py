@@ -60,3 +60,9 @@ def webhook_receipts_prune_task() -> int:
 
 def connection_resumed_task() -> dict:
     return connection_resumed()
+
+
+def matching_run_task(run_id: int) -> dict:
+    from .services.matching import matching_run
+
+    return {"state": matching_run(run_id=run_id).state}

@@ -141,3 +141,25 @@ def test_a_twin_must_be_one_of_the_candidates(firm_with_data):
             match_id=case.pk, twin_pm_id=str(f["jane"].pk), twin_la_id=str(f["lou"].pk)
         )
     assert AmbiguousMatch.objects.get(pk=case.pk).decision == "undecided"
+
+
+def test_the_matching_job_runs_in_the_background_and_keeps_its_report(firm_with_data):
+    from sync.models import MatchingRun
+    from sync.services.matching import go_live_preview, matching_run_start
+
+    sandbox_connect(user_email=INTEGRATION_USER_EMAIL)
+    sync_everything()
+
+    run = matching_run_start()  # the task runs when this commits (tasks run inline here)
+
+    run.refresh_from_db()
+    assert run.state == MatchingRun.State.DONE, run.error
+    assert run.report["contacts"]["matched"]["contact number"] == 1
+    assert run.report["matters"]["matched"]["file number"] == 1
+    assert len(run.report["contacts"]["ambiguous"]) == 2
+    assert run.done > 0 and run.finished_at is not None
+    preview = go_live_preview()
+    # Pia in LA and her matter; Lou in PM; nothing ambiguous among them.
+    assert preview.create_in_la == {"contacts": 1, "matters": 1}
+    assert preview.create_in_pm == {"contacts": 1}
+    assert preview.held == 6
