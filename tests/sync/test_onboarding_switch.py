@@ -123,3 +123,40 @@ def test_balances_are_not_written_into_pm_while_paused(firm):
 
     assert matter_balance_write_to_pm(balance=balance) == "sync paused"
     assert not pm.DataCollectionRecord.objects.exists()
+
+
+def test_deliveries_that_arrive_while_paused_are_all_applied_after_going_live(systems):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from sync.models import WebhookReceipt
+
+    known = pm_services.participant_create(first_name="Kay", last_name="Known")
+    sync_everything()
+    known_in_la = la.Contact.objects.get(pm_contact_id=str(known.pk))
+    call_command("register_webhooks", stdout=StringIO())
+    sync_pause()
+
+    # Each of these reaches the hub as a delivery from the sandbox, over HTTP.
+    new_in_pm = pm_services.participant_create(first_name="Neu", last_name="Hooked")
+    pm_services.participant_update(known, first_name="Kate")
+    new_in_la = la_services.contact_create(data={"first_name": "Ella", "last_name": "Hooked"})
+
+    events = set(WebhookReceipt.objects.values_list("event", flat=True))
+    assert {"ParticipantCreated", "ParticipantUpdated", "contact.created"} <= events
+    assert not WebhookReceipt.objects.filter(processed_at__isnull=True).exists()
+    assert not la.Contact.objects.filter(last_name="Hooked").exclude(pk=new_in_la.pk).exists()
+    assert pm.Participant.objects.filter(last_name="Hooked").count() == 1
+    known_in_la.refresh_from_db()
+    assert known_in_la.first_name == "Kay"
+    waiting = Link.objects.filter(status=LinkStatus.PENDING)
+    assert waiting.count() == 3
+
+    sync_go_live()
+
+    assert set(Link.objects.values_list("status", flat=True)) == {LinkStatus.SYNCED}
+    assert la.Contact.objects.filter(pm_contact_id=str(new_in_pm.pk)).count() == 1
+    assert pm.Participant.objects.filter(first_name="Ella", last_name="Hooked").count() == 1
+    known_in_la.refresh_from_db()
+    assert known_in_la.first_name == "Kate"
