@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 
 from sandbox.la import models as la
 from sandbox.pm import models as pm
@@ -60,3 +61,22 @@ def test_the_same_seed_gives_the_same_data():
     seed("--size", "10", "--seed", "7", "--reset")
     second = list(pm.Participant.objects.order_by("pk").values_list("last_name", flat=True))
     assert first == second
+
+
+def test_overlap_seeds_the_same_people_in_both_systems_in_five_kinds():
+    output = seed("--overlap", "5", "--users", "2")
+
+    people = pm.Participant.objects.filter(user__isnull=True)
+    assert people.count() == 4  # numbered, named, near miss, PM only
+    assert la.Contact.objects.count() == 5  # numbered, named, two near misses, LA only
+    numbered = people.exclude(import_external_reference="").get()
+    assert la.Contact.objects.filter(
+        contact_number=numbered.import_external_reference, email=numbered.email
+    ).exists()
+    action = pm.Action.objects.get(reference__startswith="OV-")
+    assert la.File.objects.filter(file_number=action.reference).count() == 1
+    near_miss = la.Contact.objects.values("email").annotate(n=Count("pk")).filter(n=2)
+    assert near_miss.count() == 1
+    assert pm.Action.objects.count() == 2  # the numbered client's, and the PM-only one's
+    assert {u.email for u in pm.User.objects.all()} == {e.email for e in la.FeeEarner.objects.all()}
+    assert "1 near misses (ambiguous)" in output

@@ -8,6 +8,7 @@ from django.db import transaction
 from sandbox.la import services as la_services
 from sandbox.la.models import FeeEarner
 from sandbox.la.seed import seed_la
+from sandbox.overlap import overlap_seed
 from sandbox.pm.models import User
 from sandbox.pm.seed import seed_pm
 from sandbox.routers import SANDBOX_APP_LABELS, SANDBOX_DATABASE
@@ -22,6 +23,17 @@ def sandbox_empty() -> None:
     with transaction.atomic(using=SANDBOX_DATABASE):
         for model in reversed(sort_dependencies(app_list, allow_cycles=True)):
             model.objects.all().delete()
+
+
+def _fee_earners_ensure() -> int:
+    """Each PM user a fee earner in LA by the same email (time needs it); answers how
+    many were made."""
+    earners = 0
+    for user in User.objects.all():
+        if not FeeEarner.objects.filter(email__iexact=user.email).exists():
+            la_services.fee_earner_create(name=user.name, email=user.email)
+            earners += 1
+    return earners
 
 
 class Command(BaseCommand):
@@ -45,6 +57,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset", action="store_true", help="Empty both emulated systems first."
         )
+        parser.add_argument(
+            "--overlap",
+            type=int,
+            metavar="N",
+            help="Seed N people both systems hold as a firm's do (matching numbers, same "
+            "name and email, near-miss ambiguous twins, one-sided), and the timekeepers, "
+            "instead of the usual demo data: for onboarding (README, first run).",
+        )
 
     def handle(self, *args, **options):
         size = options["size"]
@@ -54,6 +74,9 @@ class Command(BaseCommand):
         if options["reset"]:
             sandbox_empty()
             self.stdout.write("Emptied the PM and LA sandboxes.")
+        if options["overlap"] is not None:
+            self.overlap(options["overlap"], users=options["users"], rng=rng)
+            return
         la_contacts = options["la_contacts"] if options["la_contacts"] is not None else size // 5
         la = seed_la(contacts=max(la_contacts, CLASHES), fee_earners=[], rng=rng)
         clashing = la["contact_numbers"][:CLASHES]
@@ -67,16 +90,29 @@ class Command(BaseCommand):
             rng=rng,
             clashing_references=clashing,
         )
-        earners = 0
-        for user in User.objects.all():
-            if not FeeEarner.objects.filter(email__iexact=user.email).exists():
-                la_services.fee_earner_create(name=user.name, email=user.email)
-                earners += 1
+        earners = _fee_earners_ensure()
         self.stdout.write(
             self.style.SUCCESS(
                 f"PM: {pm['contacts']} contacts, {pm['matters']} matters, "
                 f"{pm['time_entries']} time entries, {pm['users']} users. "
                 f"LA: {len(la['contact_ids'])} contacts, {earners} fee earners. "
                 f"Clashing references: {', '.join(clashing)}."
+            )
+        )
+
+    def overlap(self, n: int, *, users: int, rng: random.Random) -> None:
+        if n < 1:
+            raise CommandError("--overlap must be at least 1.")
+        seed_pm(contacts=0, matters=0, time_entries=0, users=users, rng=rng)
+        earners = _fee_earners_ensure()
+        made = overlap_seed(n, rng=rng)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {n} people both systems hold as a firm's do: "
+                f"{made['numbered']} with matching numbers (and a matter each), "
+                f"{made['named']} with the same name and email, "
+                f"{made['near_miss']} near misses (ambiguous), "
+                f"{made['pm_only']} in PM only (with a matter), {made['la_only']} in LA only. "
+                f"{users} users, {earners} fee earners."
             )
         )
