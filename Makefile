@@ -46,9 +46,10 @@ superuser: install
 	$(PY) manage.py ensure_admin
 
 # Where the hub is served: the sandbox's addresses (and the OAuth redirect) follow it.
+# `make run RUN_ARGS=--onboarding` leaves the sync paused for onboarding (README).
 run: export HUB_BASE_URL ?= http://$(HOST):$(PORT)
 run: migrate superuser
-	$(PY) manage.py run_hub --host $(HOST) --port $(PORT)
+	$(PY) manage.py run_hub --host $(HOST) --port $(PORT) $(RUN_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -62,8 +62,10 @@ class Command(BaseCommand):
     help = (
         "Link the contacts and matters that PM and LA already both hold, for a firm whose "
         "systems have data before the hub starts: by stored foreign id, then contact or "
-        "file number, then (contacts) email and name. Ambiguous matches are listed for a "
-        "person to decide, never guessed. Each new link's sync is queued."
+        "file number, then (contacts) email and name. Ambiguous matches are listed and "
+        "held, never guessed, until an admin decides on the onboarding page (decisions "
+        "made there are honoured here). Each new link's sync is queued; while the sync is "
+        "paused it waits for going live."
     )
 
     def add_arguments(self, parser):

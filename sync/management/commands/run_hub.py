@@ -15,8 +15,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", default="8000")
+        parser.add_argument(
+            "--onboarding",
+            action="store_true",
+            help="With the sandbox: leave the first connection to decide the sync switch "
+            "(paused when the sandbox holds records: README, first run for a firm with "
+            "data). Without it the sandbox demo goes live by itself.",
+        )
 
-    def handle(self, *args, host, port, **options):
+    def handle(self, *args, host, port, onboarding, **options):
         stopping = []
 
         def stop(signum, frame):
@@ -32,6 +39,8 @@ class Command(BaseCommand):
         ]
         self.stdout.write(f"Serving http://{host}:{port}/admin/ with a task cluster. Ctrl-C stops.")
         if settings.PM_CONNECT_SANDBOX_ON_START:
+            if not onboarding:
+                demo_live()
             self.connect_sandbox(f"http://{host}:{port}/admin/login/", stopping, processes)
         while not stopping and all(process.poll() is None for process in processes):
             time.sleep(0.3)
@@ -56,3 +65,13 @@ class Command(BaseCommand):
             call_command("pm_connect_sandbox", stdout=self.stdout)
         except CommandError as failure:
             self.stderr.write(f"Could not connect to the sandbox's PM: {failure}")
+
+
+def demo_live() -> None:
+    """The sandbox demo syncs by itself in one command: a hub that has no sync switch yet
+    goes live before connecting, instead of pausing for onboarding because the sandbox
+    was seeded (docs/decisions.md 63). A switch already set is left as it is."""
+    from sync.services.switch import sync_go_live, sync_switch_read
+
+    if sync_switch_read() is None:
+        sync_go_live(reason="The sandbox demo goes live by itself (run_hub --onboarding does not).")
