@@ -150,3 +150,44 @@ def test_go_live_asks_first_then_flips_the_switch(admin_client, paused):
     admin_client.post(reverse("admin:sync_onboarding_pause"))
     assert not sync_live()
     assert admin_client.get(reverse("admin:sync_onboarding_pause")).status_code == 405
+
+
+def test_the_matching_task_writes_its_progress_as_it_goes(monkeypatch):
+    from sync.services import matching
+
+    seen = []
+
+    class Report:
+        def as_dict(self):
+            return {"contacts": {}, "matters": {}}
+
+    def fake_matching(*, dry_run, progress):
+        assert dry_run is False
+        progress("PM contacts read", 3, 6)
+        seen.append(MatchingRun.objects.values_list("state", "step", "done", "total").get())
+        return Report()
+
+    monkeypatch.setattr(matching, "existing_records_link", fake_matching)
+    run = MatchingRun.objects.create()
+
+    finished = matching.matching_run(run_id=run.pk)
+
+    assert seen == [(MatchingRun.State.RUNNING, "PM contacts read", 3, 6)]
+    assert finished.state == MatchingRun.State.DONE
+    assert finished.report == {"contacts": {}, "matters": {}}
+
+
+def test_a_matching_run_that_fails_says_why(monkeypatch):
+    from sync.connectors.base import ConnectorError, ErrorKind
+    from sync.services import matching
+
+    def refused(**kwargs):
+        raise ConnectorError(message="LA is unreachable", kind=ErrorKind.TRANSIENT, system="la")
+
+    monkeypatch.setattr(matching, "existing_records_link", refused)
+    run = MatchingRun.objects.create()
+
+    finished = matching.matching_run(run_id=run.pk)
+
+    assert finished.state == MatchingRun.State.FAILED
+    assert finished.error == "Stopped: LA is unreachable"

@@ -194,16 +194,32 @@ class RecordTypeReport:
 
 
 @dataclass
+class TimeEntriesReport:
+    """Time entries are matched by their PM id, which LA keeps as `external_id`: one in
+    LA already is never sent again (LA answers `exists` to a send, and the hub marks it
+    sent), so onboarding only counts them."""
+
+    in_la: int = 0  # PM time entries the hub knows that LA holds already
+    only_in_pm: int = 0  # the hub's unsent entries LA does not hold: sent when a person sends
+    only_in_la: int = 0  # LA entries with a PM id the hub has not seen (yet)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"in_la": self.in_la, "only_in_pm": self.only_in_pm, "only_in_la": self.only_in_la}
+
+
+@dataclass
 class OnboardingReport:
     dry_run: bool
     contacts: RecordTypeReport
     matters: RecordTypeReport
+    time_entries: TimeEntriesReport = field(default_factory=TimeEntriesReport)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             "contacts": self.contacts.as_dict(),
             "matters": self.matters.as_dict(),
+            "time_entries": self.time_entries.as_dict(),
         }
 
 
@@ -918,7 +934,37 @@ def existing_records_link(*, dry_run: bool, progress: Progress | None = None) ->
     _contacts_link(report, pm=people, la=la_contacts, progress=progress)
     named = {k: _pm_contact_party(v) for k, v in participants.items()}
     _matters_link(report, pm=actions, la=files, clients=named, progress=progress)
+    _time_entries_count(report.time_entries, progress=progress)
     return report
+
+
+def _time_entries_count(found: TimeEntriesReport, *, progress: Progress | None) -> None:
+    """Match the time entries the hub took in from PM with LA's by PM id (`external_id`)."""
+    in_la = {
+        str(raw["external_id"])
+        for raw in _read(
+            la_client().list_all("time-entries"),
+            what="LA time entries read",
+            total=lambda: _la_count("time-entries"),
+            progress=progress,
+        ).values()
+        if raw.get("external_id")
+    }
+    known = set(
+        Link.objects.filter(record_type=RecordType.TIME_ENTRY, pm_id__isnull=False).values_list(
+            "pm_id", flat=True
+        )
+    )
+    unsent = set(
+        Link.objects.filter(
+            record_type=RecordType.TIME_ENTRY,
+            pm_id__isnull=False,
+            time_entry__billing_status="unsent",
+        ).values_list("pm_id", flat=True)
+    )
+    found.in_la = len(known & in_la)
+    found.only_in_pm = len(unsent - in_la)
+    found.only_in_la = len(in_la - known)
 
 
 def _contacts_link(
@@ -1055,6 +1101,15 @@ def onboarding_report_lines(*, report: OnboardingReport, list_matches: bool) -> 
         lines = ["Linked the records both systems already hold; their sync is queued.", ""]
     for found in (report.contacts, report.matters):
         lines += [*_count_lines(found, dry_run=report.dry_run), ""]
+    times = report.time_entries
+    lines += [
+        "Time entries, by PM id:",
+        f"  {'already in LA:':<{LABEL_WIDTH + 1}} {times.in_la:>6}"
+        + ("  (never sent again)" if times.in_la else ""),
+        f"  {'unsent, only in PM:':<{LABEL_WIDTH + 1}} {times.only_in_pm:>6}"
+        + ("  (sent when a person sends them for billing)" if times.only_in_pm else ""),
+        "",
+    ]
     for found in (report.contacts, report.matters):
         if found.ambiguous:
             lines += [

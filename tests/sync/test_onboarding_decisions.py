@@ -157,9 +157,23 @@ def test_the_matching_job_runs_in_the_background_and_keeps_its_report(firm_with_
     assert run.report["contacts"]["matched"]["contact number"] == 1
     assert run.report["matters"]["matched"]["file number"] == 1
     assert len(run.report["contacts"]["ambiguous"]) == 2
-    assert run.done > 0 and run.finished_at is not None
+    assert run.step == "done" and run.finished_at is not None
     preview = go_live_preview()
     # Pia in LA and her matter; Lou in PM; nothing ambiguous among them.
     assert preview.create_in_la == {"contacts": 1, "matters": 1}
     assert preview.create_in_pm == {"contacts": 1}
     assert preview.held == 6
+
+
+def test_time_entries_are_matched_by_their_pm_id(firm):
+    from tests.sync.helpers import hub_entry, record_time, send
+
+    sent = record_time(firm, "1.00")
+    record_time(firm, "2.00")
+    sync_everything()
+    send(hub_entry(sent))
+
+    report = existing_records_link(dry_run=True)
+
+    assert report.time_entries.as_dict() == {"in_la": 1, "only_in_pm": 1, "only_in_la": 0}
+    assert la.TimeEntry.objects.filter(external_id=str(sent.pk)).count() == 1
