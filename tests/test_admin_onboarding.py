@@ -191,3 +191,25 @@ def test_a_matching_run_that_fails_says_why(monkeypatch):
 
     assert finished.state == MatchingRun.State.FAILED
     assert finished.error == "Stopped: LA is unreachable"
+
+
+def test_the_sweep_leaves_a_held_record_waiting_for_its_decision(pm_connection_up):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync.services.changes import links_sweep
+    from tests.factories import ContactLinkFactory
+
+    long_ago = timezone.now() - timedelta(hours=1)
+    held = ContactLinkFactory(la_id=None, status=LinkStatus.PENDING)
+    lost = ContactLinkFactory(la_id=None, status=LinkStatus.PENDING)
+    Link.objects.filter(pk=held.pk).update(
+        needs_decision=True, error_code="needs_decision", status_changed_at=long_ago
+    )
+    Link.objects.filter(pk=lost.pk).update(status_changed_at=long_ago)
+
+    links_sweep()
+
+    assert Link.objects.get(pk=held.pk).next_retry_at is None
+    assert Link.objects.get(pk=lost.pk).next_retry_at is not None

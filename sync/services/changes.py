@@ -23,7 +23,7 @@ from matters.services import matter_balances_refresh_for_files
 from sync.budget import Priority, budget_priority
 from sync.connectors import la_client, pm_client
 from sync.connectors.base import ConnectorError, ErrorKind
-from sync.links import backoff_seconds, seen_fields
+from sync.links import NEEDS_DECISION, backoff_seconds, seen_fields
 from sync.log_context import log_context_add, logged_with
 from sync.models import Link, LinkStatus, PollCursor, RecordType, System, WebhookReceipt
 
@@ -530,13 +530,14 @@ def links_sweep() -> int:
     now = timezone.now()
     free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
     waiting = Link.objects.exclude(record_type=RecordType.TIME_ENTRY).filter(free)
-    # A backlog means the cluster is working through it: its links wait their turn.
+    # A backlog means the cluster is working through it: its links wait their turn. A
+    # record held for an admin's decision (onboarding) waits for the decision instead.
     if broker_backlog() <= SWEEP_BATCH:
         waiting.filter(
             status=LinkStatus.PENDING,
             next_retry_at__isnull=True,
             status_changed_at__lt=now - PENDING_TOO_LONG,
-        ).update(next_retry_at=now)
+        ).exclude(error_code=NEEDS_DECISION).update(next_retry_at=now)
     # A change arrived while another worker held the link, and that worker died (or gave
     # up) before running again: nobody will run it. Its lease and flag are taken back.
     waiting.filter(dirty=True).update(
