@@ -834,6 +834,27 @@ def _ambiguities_hold(
             _record_hold(record_type, party, raw, _reason(case, party))
 
 
+def _waiting_matters_hold(held: list[Held], *, pm: Records) -> None:
+    """A matched matter whose client waits for an admin's decision is held too: going
+    live would otherwise create the PM matter in LA beside the file it matched. Matching
+    again after the client is decided links the pair."""
+    undecided = set(
+        Link.objects.filter(
+            record_type=RecordType.CONTACT, needs_decision=True, pm_id__isnull=False
+        ).values_list("pm_id", flat=True)
+    )
+    for waiting in held:
+        raw = pm[waiting.pair.pm.id]
+        if _text(pm_mapping.action_from_pm(raw)["client"]) not in undecided:
+            continue
+        reason = (
+            f"Needs a decision: its client waits for one. Decide the client on the "
+            f"onboarding page, then press Match again to link this matter to "
+            f"{waiting.pair.la.label()}."
+        )
+        _record_hold(RecordType.MATTER, waiting.pair.pm, raw, reason)
+
+
 class DecisionRefused(Exception):
     """The decision can't be applied; the message says why, for the admin."""
 
@@ -870,7 +891,10 @@ def ambiguous_match_decide(
                 contact_pair_link if match.record_type == RecordType.CONTACT else matter_pair_link
             )
             if pair_link(pm_raw=pm_remote.raw, la_raw=la_remote.raw) is None:
-                raise DecisionRefused("One of the two records is linked to another record already.")
+                raise DecisionRefused(
+                    "These two could not be linked: one of them is linked to another record "
+                    "already (or, for a matter, its client is not linked yet)."
+                )
         match.decision = (
             AmbiguousMatch.Decision.TWINS if twins else AmbiguousMatch.Decision.DIFFERENT
         )
@@ -1029,6 +1053,7 @@ def _matters_link(
     found.matches = ready
     if not report.dry_run:
         _ambiguities_hold(found, record_type=RecordType.MATTER, pm=pm, la=la)
+        _waiting_matters_hold(found.held, pm=pm)
         _apply(
             found.matches,
             pm=pm,

@@ -177,3 +177,33 @@ def test_time_entries_are_matched_by_their_pm_id(firm):
 
     assert report.time_entries.as_dict() == {"in_la": 1, "only_in_pm": 1, "only_in_la": 0}
     assert la.TimeEntry.objects.filter(external_id=str(sent.pk)).count() == 1
+
+
+def test_a_matter_whose_client_awaits_a_decision_is_held_and_linked_by_matching_again(
+    firm_with_data,
+):
+    f = firm_with_data
+    deal = pm_matter("Jane's purchase", client=f["jane"], reference="000888")
+    la_file("Doe purchase", contact=f["jane_1"], file_number="000888")
+    sandbox_connect(user_email=INTEGRATION_USER_EMAIL)
+    existing_records_link(dry_run=False)
+    deal_link = Link.objects.get(record_type="matter", pm_id=str(deal.pk))
+    assert deal_link.needs_decision and deal_link.la_id is None
+    assert "its client waits for one" in deal_link.message
+
+    jane_case = AmbiguousMatch.objects.get(rule="email and name")
+    ambiguous_match_decide(
+        match_id=jane_case.pk, twin_pm_id=str(f["jane"].pk), twin_la_id=str(f["jane_1"].pk)
+    )
+    sync_go_live()
+
+    assert la.File.objects.filter(file_number="000888").count() == 1  # not created again
+    assert Link.objects.get(pk=deal_link.pk).needs_decision
+
+    existing_records_link(dry_run=False)  # "Match again"
+
+    deal_link.refresh_from_db()
+    assert not deal_link.needs_decision
+    assert deal_link.la_id == str(la.File.objects.get(file_number="000888").pk)
+    assert deal_link.status == LinkStatus.SYNCED
+    assert la.File.objects.filter(file_number="000888").count() == 1
