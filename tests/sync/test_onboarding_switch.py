@@ -160,3 +160,17 @@ def test_deliveries_that_arrive_while_paused_are_all_applied_after_going_live(sy
     assert pm.Participant.objects.filter(first_name="Ella", last_name="Hooked").count() == 1
     known_in_la.refresh_from_db()
     assert known_in_la.first_name == "Kate"
+
+
+@pytest.mark.parametrize("args, state", [((), "live"), (("--onboarding",), "paused")])
+def test_connecting_the_seeded_sandbox_goes_live_unless_onboarding(pm_not_connected, args, state):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    integration_user()
+    pm_services.participant_create(first_name="Ann", last_name="Lee")
+
+    call_command("pm_connect_sandbox", *args, stdout=StringIO())
+
+    assert SyncSwitch.objects.get().state == state

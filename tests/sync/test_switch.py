@@ -4,7 +4,7 @@ the sandbox demo goes live by itself unless asked to onboard."""
 import pytest
 
 from sync.connectors.base import ConnectorError, ErrorKind
-from sync.management.commands.run_hub import demo_live
+from sync.management.commands.pm_connect_sandbox import demo_live
 from sync.models import SyncSwitch
 from sync.services import switch
 from sync.services.switch import sync_live, sync_pause, sync_switch_decide

@@ -19,13 +19,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Connect again anyway.")
+        parser.add_argument(
+            "--onboarding",
+            action="store_true",
+            help="Leave the first connection to decide the sync switch: paused when the "
+            "sandbox holds records (README, first run for a firm with data). Without it a "
+            "hub with no switch yet goes live, so the sandbox demo syncs by itself.",
+        )
 
-    def handle(self, *args, force, **options):
+    def handle(self, *args, force, onboarding, **options):
         if not settings.SANDBOX_ENABLED:
             raise CommandError("The sandbox is off; connect your PM org from the admin.")
         if pm_connection().state == PmConnection.State.CONNECTED and not force:
             self.stdout.write("Practice Management is already connected.")
             return
+        if not onboarding:
+            demo_live()
         consenting = _sandbox_user_email()
         try:
             connection = sandbox_connect(user_email=consenting)
@@ -56,3 +65,13 @@ def _sandbox_user_email() -> str:
             first_name="Integration", last_name="User", email=INTEGRATION_USER_EMAIL
         )
     return user.email
+
+
+def demo_live() -> None:
+    """The sandbox demo syncs by itself: a hub that has no sync switch yet goes live
+    before connecting, instead of pausing for onboarding because the sandbox was seeded
+    (docs/decisions.md 68). A switch already set is left as it is."""
+    from sync.services.switch import sync_go_live, sync_switch_read
+
+    if sync_switch_read() is None:
+        sync_go_live(reason="The sandbox demo goes live by itself (--onboarding does not).")

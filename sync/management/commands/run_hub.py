@@ -39,9 +39,9 @@ class Command(BaseCommand):
         ]
         self.stdout.write(f"Serving http://{host}:{port}/admin/ with a task cluster. Ctrl-C stops.")
         if settings.PM_CONNECT_SANDBOX_ON_START:
-            if not onboarding:
-                demo_live()
-            self.connect_sandbox(f"http://{host}:{port}/admin/login/", stopping, processes)
+            self.connect_sandbox(
+                f"http://{host}:{port}/admin/login/", stopping, processes, onboarding=onboarding
+            )
         while not stopping and all(process.poll() is None for process in processes):
             time.sleep(0.3)
         # The cluster's workers are in its process group: they stop with it, or are
@@ -49,7 +49,9 @@ class Command(BaseCommand):
         children_stop(processes, grace=cluster_grace_seconds())
         self.stdout.write("Stopped the web server and the task cluster.")
 
-    def connect_sandbox(self, login_url: str, stopping: list, processes: list) -> None:
+    def connect_sandbox(
+        self, login_url: str, stopping: list, processes: list, *, onboarding: bool
+    ) -> None:
         """Once the web server answers, connect to the sandbox's PM the way a person
         would (sync/services/connection.py `sandbox_connect`), unless it is connected."""
         deadline = time.monotonic() + 30
@@ -62,16 +64,7 @@ class Command(BaseCommand):
             except requests.RequestException:
                 time.sleep(0.3)
         try:
-            call_command("pm_connect_sandbox", stdout=self.stdout)
+            extra = ["--onboarding"] if onboarding else []
+            call_command("pm_connect_sandbox", *extra, stdout=self.stdout)
         except CommandError as failure:
             self.stderr.write(f"Could not connect to the sandbox's PM: {failure}")
-
-
-def demo_live() -> None:
-    """The sandbox demo syncs by itself in one command: a hub that has no sync switch yet
-    goes live before connecting, instead of pausing for onboarding because the sandbox
-    was seeded (docs/decisions.md 63). A switch already set is left as it is."""
-    from sync.services.switch import sync_go_live, sync_switch_read
-
-    if sync_switch_read() is None:
-        sync_go_live(reason="The sandbox demo goes live by itself (run_hub --onboarding does not).")
