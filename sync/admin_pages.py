@@ -311,6 +311,10 @@ def onboarding_page(model_admin, request):
         "run_rows": _run_rows(run),
         "cases": [_case_row(case) for case in undecided],
         "decided": list(decided.order_by("-decided_at")[:50]),
+        # Matters wait for their clients: a decision since the last run calls for another.
+        "match_again": run is not None
+        and not running
+        and decided.filter(decided_at__gt=run.created_at).exists(),
         "preview": go_live_preview(),
     }
     return TemplateResponse(request, "admin/sync/onboarding.html", context)

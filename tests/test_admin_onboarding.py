@@ -213,3 +213,21 @@ def test_the_sweep_leaves_a_held_record_waiting_for_its_decision(pm_connection_u
 
     assert Link.objects.get(pk=held.pk).next_retry_at is None
     assert Link.objects.get(pk=lost.pk).next_retry_at is not None
+
+
+def test_a_decision_after_the_last_run_asks_to_match_again(admin_client, paused):
+    from django.utils import timezone
+
+    MatchingRun.objects.create(state=MatchingRun.State.DONE, report={})
+    page = admin_client.get(reverse(PAGE)).content.decode()
+    assert 'id="match-again-note"' not in page
+
+    AmbiguousMatch.objects.create(
+        record_type="contact",
+        rule="email and name",
+        decision="different",
+        decided_at=timezone.now(),
+    )
+
+    page = admin_client.get(reverse(PAGE)).content.decode()
+    assert 'id="match-again-note"' in page
