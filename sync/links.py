@@ -83,9 +83,10 @@ def link_lease_acquire(link_id: int) -> uuid.UUID | None:
     if taken:
         return token
     if paused.exists():
-        Link.objects.filter(pk=link_id, status=LinkStatus.PENDING).update(
-            message=PAUSED_MESSAGE, next_retry_at=Coalesce(F("next_retry_at"), Value(now))
-        )
+        # A record held for a decision keeps its reason, and waits for the decision.
+        Link.objects.filter(pk=link_id, status=LinkStatus.PENDING).exclude(
+            error_code=NEEDS_DECISION
+        ).update(message=PAUSED_MESSAGE, next_retry_at=Coalesce(F("next_retry_at"), Value(now)))
         return None
     Link.objects.filter(pk=link_id).update(dirty=True)
     return None

@@ -8,6 +8,7 @@ import pytest
 from sandbox.la import models as la
 from sandbox.pm import models as pm
 from sync.models import AmbiguousMatch, Link, LinkStatus, SyncSwitch
+from sync.services import link_sync
 from sync.services.connection import sandbox_connect
 from sync.services.onboarding import (
     DecisionRefused,
@@ -86,6 +87,8 @@ def test_a_firm_with_data_is_matched_decided_and_goes_live_without_duplicates(
     assert set(held.values_list("status", "error_code")) == {(LinkStatus.PENDING, "needs_decision")}
     jane_link = Link.objects.get(record_type="contact", pm_id=str(f["jane"].pk))
     assert f'LA {f["jane_1"].pk} "Doe, Jane" no. J-1' in jane_link.message
+    assert link_sync(link_id=jane_link.pk) is False  # paused: and the reason stays
+    assert Link.objects.get(pk=jane_link.pk).message == jane_link.message
 
     jane_case = AmbiguousMatch.objects.get(rule="email and name")
     ambiguous_match_decide(
