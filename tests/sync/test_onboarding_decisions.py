@@ -18,7 +18,14 @@ from sync.services.onboarding import (
 from sync.services.switch import sync_go_live
 from tests.sync.conftest import INTEGRATION_USER_EMAIL
 from tests.sync.helpers import sync_everything
-from tests.sync.test_onboarding import la_file, la_person, pm_matter, pm_person
+from tests.sync.test_onboarding import (
+    command,
+    la_file,
+    la_person,
+    pm_matter,
+    pm_person,
+    printed_counts,
+)
 from tests.sync.test_onboarding_switch import integration_user, record_writes
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])
@@ -131,6 +138,9 @@ def test_link_existing_honours_a_decision_made_on_the_page(firm_with_data):
     assert [case.rule for case in again.contacts.ambiguous] == ["email and name"]
     assert again.contacts.decided == 3
     assert not Link.objects.filter(pm_id=str(f["tom"].pk), needs_decision=True).exists()
+    printed = command("--dry-run")  # the command-line twin reads the same decisions
+    assert printed_counts(printed, "Contacts")["decided by an admin"] == 3
+    assert printed_counts(printed, "Contacts")["ambiguous"] == 1
 
 
 def test_a_twin_must_be_one_of_the_candidates(firm_with_data):
