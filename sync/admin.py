@@ -108,18 +108,22 @@ def link_of(record) -> Link | None:
 
 
 class LinkStatusFilter(admin.SimpleListFilter):
-    """Filter by Link Indicator; a record with no link yet counts as unsynced."""
+    """Filter by Link Indicator; a record with no link yet counts as unsynced, and one
+    held for an onboarding decision can be listed alone."""
 
     title = "link indicator"
     parameter_name = "link_status"
 
     def lookups(self, request, model_admin):
-        return LinkStatus.choices
+        # Pending records onboarding holds for an admin's decision (issue 16), apart.
+        return [*LinkStatus.choices, (NEEDS_DECISION, "Needs a decision")]
 
     def queryset(self, request, queryset):
         value = self.value()
         if value is None:
             return queryset
+        if value == NEEDS_DECISION:
+            return queryset.filter(link__needs_decision=True, link__status=LinkStatus.PENDING)
         if value == LinkStatus.UNSYNCED:
             return queryset.filter(Q(link__isnull=True) | Q(link__status=value))
         return queryset.filter(link__status=value)

@@ -231,3 +231,23 @@ def test_a_decision_after_the_last_run_asks_to_match_again(admin_client, paused)
 
     page = admin_client.get(reverse(PAGE)).content.decode()
     assert 'id="match-again-note"' in page
+
+
+def test_the_contact_list_shows_held_records_amber_and_filters_them(admin_client):
+    from tests.factories import ContactLinkFactory
+
+    held = ContactLinkFactory(la_id=None, status=LinkStatus.PENDING)
+    Link.objects.filter(pk=held.pk).update(
+        needs_decision=True, error_code="needs_decision", message="Needs a decision: LA 7, LA 8"
+    )
+    ContactLinkFactory(status=LinkStatus.PENDING)
+
+    page = admin_client.get(
+        reverse("admin:contacts_contact_changelist"), {"link_status": "needs_decision"}
+    )
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.count("link-badge--needs-decision") == 1
+    assert html.count("link-badge--pending") == 0
+    assert 'title="Needs a decision: LA 7, LA 8"' in html
