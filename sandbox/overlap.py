@@ -1,4 +1,4 @@
-"""Seed both emulators as a firm that used PM and LA side by side holds them (issue 16):
+"""Seed both emulators as a firm that used PM and LA side by side holds them:
 the same people and matters in both systems, linked by nothing, for onboarding to match.
 
 `overlap_seed(n)` makes `n` people, in five kinds, in turn:

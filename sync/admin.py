@@ -71,7 +71,7 @@ FORGOTTEN_NOT_SYNCED = (
 )
 
 
-# A pending record onboarding holds for an admin's decision (issue 16): amber.
+# A pending record onboarding holds for an admin's decision: amber.
 NEEDS_DECISION_COLOURS = ("#ffb300", "#3e2400")
 
 
@@ -115,7 +115,7 @@ class LinkStatusFilter(admin.SimpleListFilter):
     parameter_name = "link_status"
 
     def lookups(self, request, model_admin):
-        # Pending records onboarding holds for an admin's decision (issue 16), apart.
+        # Pending records onboarding holds for an admin's decision, apart.
         return [*LinkStatus.choices, (NEEDS_DECISION, "Needs a decision")]
 
     def queryset(self, request, queryset):

@@ -7,7 +7,7 @@
 - **Field mapping**: the one declarative mapping as a table (sync/mapping_table.py).
 - **Disconnect and purge**: a dry-run count, then, for a superuser who confirms, the stop
   and the forgetting (sync/services/purge.py).
-- **Onboarding** (issue 16), for whoever may change the sync switch
+- **Onboarding**, for whoever may change the sync switch
   (`sync.change_syncswitch`): the matching job with its progress and counts, the
   ambiguous records side by side to decide, and the switch: "Go live" behind a
   confirmation that says what will be created in each system, and "Pause".

@@ -1,5 +1,5 @@
 """What every admin page needs to know about the sync: the PM connection's trouble, and
-whether the sync is paused (issue 16)."""
+whether the sync is paused."""
 
 from django.utils.functional import SimpleLazyObject
 

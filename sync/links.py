@@ -267,7 +267,7 @@ def link_failed(
     return done
 
 
-# Onboarding found several candidates for the record in the other system (issue 16).
+# Onboarding found several candidates for the record in the other system.
 NEEDS_DECISION = "needs_decision"
 NEEDS_DECISION_MESSAGE = (
     "Needs a decision: the other system holds records that may be this one. Pick its "

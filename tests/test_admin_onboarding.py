@@ -1,4 +1,4 @@
-"""The onboarding page (issue 16): permission, the matching job, decisions, go live and
+"""The onboarding page: permission, the matching job, decisions, go live and
 pause, and the switch on the health page and in the banner."""
 
 import pytest

@@ -242,7 +242,7 @@ def test_the_page_costs_the_same_queries_at_3_and_30_links_and_with_many_unlinke
     TimeEntryFactory.create_batch(5)
 
     assert health_queries(admin_client) == at_three
-    # 15: the page shows the sync switch too (issue 16), one row read once.
+    # 15: the page shows the sync switch too, one row read once.
     assert at_three <= 15, "the page should read aggregates only"
 
 

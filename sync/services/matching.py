@@ -1,6 +1,6 @@
 """Onboarding from the admin: matching as a background job, and what going live does.
 
-Issue 16. The onboarding page starts `matching_run_start`; a task runs the same
+The onboarding page starts `matching_run_start`; a task runs the same
 matching `link_existing` runs (`existing_records_link`, one implementation) and keeps
 its progress and report on a `MatchingRun` row, which the page reads. `go_live_preview`
 counts what going live will create in each system, for the confirmation page.

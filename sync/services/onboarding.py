@@ -866,7 +866,7 @@ def _member_ids(match: AmbiguousMatch, system: str) -> list[str]:
 def ambiguous_match_decide(
     *, match_id: int, user=None, twin_pm_id: str = "", twin_la_id: str = ""
 ) -> AmbiguousMatch:
-    """An admin's decision on ambiguous records (issue 16). With a PM and an LA id: they
+    """An admin's decision on ambiguous records. With a PM and an LA id: they
     are twins, and are linked (their sync queued); the others of the case are different
     records. With neither: all of them are different records. Different records are no
     longer held: their syncs are queued, and going live creates them in the other system.

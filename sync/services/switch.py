@@ -1,6 +1,6 @@
 """The sync switch: live, or paused while a firm's existing records are matched.
 
-Issue 16: a hub connected for the first time to systems that already hold records must
+A hub connected for the first time to systems that already hold records must
 not treat them all as new. The rules kept here:
 
 - **The first connection decides.** When PM is connected and no switch exists yet, the

@@ -1,4 +1,4 @@
-"""Onboarding, as a firm's admin walks it in the browser (issue 16): the paused hub,
+"""Onboarding, as a firm's admin walks it in the browser: the paused hub,
 the matching job's progress, the ambiguous records side by side, a decision, the
 confirmed go-live, and the health page showing the sync live."""
 

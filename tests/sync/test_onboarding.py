@@ -176,7 +176,7 @@ def test_ambiguous_matches_are_listed_with_both_sides_and_nothing_is_guessed(sys
     report, queued = link_existing()
 
     # Nothing is linked or queued; each ambiguous record is held for a person's decision
-    # (issue 16, docs/decisions.md 64: they used to be left for the sync to copy).
+    # (docs/decisions.md 64: they used to be left for the sync to copy).
     assert queued == []
     assert not Link.objects.filter(pm_id__isnull=False, la_id__isnull=False).exists()
     assert Link.objects.count() == 6

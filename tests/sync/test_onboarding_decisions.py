@@ -1,4 +1,4 @@
-"""Onboarding a firm whose systems hold data (issue 16), over real HTTP against the
+"""Onboarding a firm whose systems hold data, over real HTTP against the
 sandbox: connecting leaves the hub paused with no writes; matching links every
 unambiguous twin and holds the ambiguous; an admin's decisions are applied; going live
 creates every one-sided record exactly once and leaves an undecided one on its side."""

@@ -1,4 +1,4 @@
-"""Issue 16's done-when, over real HTTP against the sandbox seeded with --overlap: a
+"""Onboarding end to end, over real HTTP against the sandbox seeded with --overlap: a
 firm's two systems holding the same people are connected, matched, decided and taken
 live with no duplicate and nothing lost."""
 

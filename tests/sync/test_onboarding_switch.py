@@ -1,4 +1,4 @@
-"""The sync switch (issue 16): a hub connected to systems that already hold records
+"""The sync switch: a hub connected to systems that already hold records
 starts paused and writes nothing to either; going live syncs what waited. Over real
 HTTP against the sandbox."""
 
