@@ -14,7 +14,6 @@ figures that changed in bounded chunks within a share of PM's request budget.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -143,10 +142,12 @@ CLOCK_MARGIN = timedelta(minutes=1)
 # pass stays a short task at any firm size; a larger backlog is read over the next passes,
 # longest unasked first.
 STALE_READS_PER_PASS = 10
-# A write into PM costs one request a figure that changed, a few for a matter's first
-# write: one a matter is the planning average. Writes go in chunks spread over the
-# interval, as many as fit BALANCE_REFRESH_BUDGET_SHARE of PM's budget.
-PM_REQUESTS_PER_MATTER = 1
+# What a write into PM costs (sync/services/balances_in_pm.py): a matter's first, its
+# action type, finding and making its record, and its seven values; later ones, a figure
+# that changed and "As of". Writes go in chunks spread over the interval, as many as fit
+# BALANCE_REFRESH_BUDGET_SHARE of PM's budget at these costs.
+FIRST_WRITE_REQUESTS = 10
+CHANGE_WRITE_REQUESTS = 2
 WRITE_CHUNK_SIZE = 25
 WRITE_CHUNK_TASK = "matters.tasks.matter_balances_write_chunk_task"
 # A matter whose write into PM failed (PM refused the data collection scopes, say) is
@@ -158,6 +159,7 @@ PM_WRITE_RETRY = timedelta(hours=1)
 class WriteChunk:
     matter_ids: list[int]
     run_at: datetime
+    requests: int  # what its writes are planned to cost PM
 
 
 @dataclass
@@ -169,6 +171,7 @@ class RefreshPass:
     read: int = 0
     confirmed: int = 0
     writes_queued: int = 0
+    write_requests_planned: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -226,7 +229,9 @@ def matter_balances_refresh_all() -> RefreshPass:
     if stale:
         report.read = len(_read_files(client, dict(stale), now=started, errors=report.errors))
 
-    report.writes_queued = _writes_queue(balance_write_plan(now=started), now=started)
+    plan = balance_write_plan(now=started)
+    report.writes_queued = _writes_queue(plan, now=started)
+    report.write_requests_planned = sum(chunk.requests for chunk in plan)
     return report
 
 
@@ -273,35 +278,44 @@ def _read_files(client, la_ids: dict[int, str], *, now: datetime, errors: list[s
 def balance_write_plan(*, now: datetime | None = None) -> list[WriteChunk]:
     """The writes into PM a pass queues: the matters whose figures differ from what the
     hub last wrote there (or never written; a failed one after PM_WRITE_RETRY), as many as
-    fit BALANCE_REFRESH_BUDGET_SHARE of PM's budget in one interval, in chunks of
-    WRITE_CHUNK_SIZE spaced so that each starts once the share has earned the requests of
-    those before it. The rest wait for the next passes, longest unwritten first."""
+    fit BALANCE_REFRESH_BUDGET_SHARE of PM's budget in one interval at what each costs, in
+    chunks of WRITE_CHUNK_SIZE spaced so that each starts once the share has earned the
+    requests of those before it. The rest wait for the next passes, longest unwritten
+    first."""
     from sync.services.balances_in_pm import balance_write_due
 
     now = now or timezone.now()
     pm_per_second = settings.BALANCE_REFRESH_BUDGET_SHARE * settings.PM_REQUESTS_PER_MINUTE / 60
-    seconds_per_matter = PM_REQUESTS_PER_MATTER / pm_per_second
-    capacity = max(1, math.floor(REFRESH_INTERVAL.total_seconds() / seconds_per_matter))
+    budget = REFRESH_INTERVAL.total_seconds() * pm_per_second
     candidates = (
         _linked_balances()
         .filter(as_of__isnull=False)
         .filter(Q(pm_error_at__isnull=True) | Q(pm_error_at__lt=now - PM_WRITE_RETRY))
         .order_by(F("pm_written_at").asc(nulls_first=True), "pk")
     )
-    due: list[int] = []
+    due: list[tuple[int, int]] = []  # (matter, requests)
+    spent = 0
     for balance in candidates.iterator(chunk_size=500):
-        if balance_write_due(balance):
-            due.append(balance.matter_id)
-            if len(due) == capacity:
-                break
-    chunk_seconds = WRITE_CHUNK_SIZE * seconds_per_matter
-    return [
-        WriteChunk(
-            matter_ids=due[start : start + WRITE_CHUNK_SIZE],
-            run_at=now + timedelta(seconds=index * chunk_seconds),
+        if not balance_write_due(balance):
+            continue
+        cost = CHANGE_WRITE_REQUESTS if balance.pm_record_id else FIRST_WRITE_REQUESTS
+        if spent + cost > budget:
+            break
+        due.append((balance.matter_id, cost))
+        spent += cost
+    chunks, before = [], 0
+    for start in range(0, len(due), WRITE_CHUNK_SIZE):
+        chunk = due[start : start + WRITE_CHUNK_SIZE]
+        requests = sum(cost for _, cost in chunk)
+        chunks.append(
+            WriteChunk(
+                matter_ids=[matter_id for matter_id, _ in chunk],
+                run_at=now + timedelta(seconds=before / pm_per_second),
+                requests=requests,
+            )
         )
-        for index, start in enumerate(range(0, len(due), WRITE_CHUNK_SIZE))
-    ]
+        before += requests
+    return chunks
 
 
 def _writes_queue(plan: list[WriteChunk], *, now: datetime) -> int:

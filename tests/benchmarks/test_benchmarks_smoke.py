@@ -24,6 +24,7 @@ RUNS = {
     "propagation": ["--edits", "4", "--interval", "0.1", "--deadline", "30"],
     "admin_at_scale": ["--contacts", "300", "--small", "100", "--loads", "2"],
     "webhook_fuzz": [],
+    "balances": ["--matters", "300"],
     "idle": ["--contacts", "10", "--matters", "5", "--time-entries", "10", "--users", "2"],
     "soak": [
         *["--contacts", "8", "--matters", "4", "--time-entries", "8", "--la-contacts", "3"],

@@ -15,6 +15,8 @@ from django.utils.dateparse import parse_datetime
 from config.security.models import ApiToken
 from matters.models import Matter, MatterBalance
 from matters.services import (
+    CHANGE_WRITE_REQUESTS,
+    FIRST_WRITE_REQUESTS,
     PM_WRITE_RETRY,
     REFRESH_INTERVAL,
     WRITE_CHUNK_TASK,
@@ -218,24 +220,32 @@ def test_the_write_plan_takes_what_changed_longest_unwritten_first_in_spaced_chu
     assert ordered[11:] == [b.matter_id for b in moved]
     assert not {b.matter_id for b in unchanged + failed_now} & set(ordered)
     assert [len(chunk.matter_ids) for chunk in plan] == [25, 25, 21]
-    # PM's share is 30 requests a minute: a matter every two seconds, 50 s a chunk.
-    assert [(chunk.run_at - now).total_seconds() for chunk in plan] == [0, 50, 100]
+    # PM's share is 30 requests a minute, one every two seconds. The first chunk holds the
+    # ten first writes (10 requests each) and 15 changes (2 each): 130 requests, 260 s.
+    assert [(chunk.run_at - now).total_seconds() for chunk in plan] == [0, 260, 360]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("pm_rate", [12, 120, 6000])
 def test_the_write_plan_never_asks_more_than_pms_share_in_one_interval(settings, pm_rate):
     settings.PM_REQUESTS_PER_MINUTE, settings.BALANCE_REFRESH_BUDGET_SHARE = pm_rate, 0.25
-    written_balances(200, pm_record_id="", pm_written={})
-    minutes = REFRESH_INTERVAL.total_seconds() / 60
+    written_balances(100, pm_record_id="", pm_written={})  # first writes
+    written_balances(100, trust=Decimal("1.00"))  # a changed figure each
+    share = 0.25 * pm_rate * REFRESH_INTERVAL.total_seconds() / 60
 
     plan = balance_write_plan()
 
-    planned = sum(len(chunk.matter_ids) for chunk in plan)
-    assert planned == min(200, int(0.25 * pm_rate * minutes))
-    per_matter = 60 / (0.25 * pm_rate)
+    planned = [pk for chunk in plan for pk in chunk.matter_ids]
+    first = set(MatterBalance.objects.filter(pm_record_id="").values_list("matter_id", flat=True))
+    requests = sum(FIRST_WRITE_REQUESTS if pk in first else CHANGE_WRITE_REQUESTS for pk in planned)
+    assert requests <= share
+    assert len(planned) == 200 or share - requests < FIRST_WRITE_REQUESTS  # it is full
+    per_request = 60 / (0.25 * pm_rate)
     last = plan[-1]
-    finish = (last.run_at - plan[0].run_at).total_seconds() + len(last.matter_ids) * per_matter
+    last_requests = sum(
+        FIRST_WRITE_REQUESTS if pk in first else CHANGE_WRITE_REQUESTS for pk in last.matter_ids
+    )
+    finish = (last.run_at - plan[0].run_at).total_seconds() + last_requests * per_request
     assert finish <= REFRESH_INTERVAL.total_seconds()
 
 
@@ -244,7 +254,7 @@ def test_the_first_write_chunk_is_queued_now_and_the_others_scheduled(settings, 
     from django_q.models import Schedule
 
     settings.PM_REQUESTS_PER_MINUTE, settings.BALANCE_REFRESH_BUDGET_SHARE = 120, 0.25
-    written_balances(60, pm_record_id="", pm_written={})
+    written_balances(60, trust=Decimal("1.00"))
     queued = []
     monkeypatch.setattr(
         "matters.services.async_task", lambda func, ids, **options: queued.append((func, ids))
