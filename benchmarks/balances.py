@@ -18,9 +18,16 @@ import argparse
 import datetime
 import sys
 import time
-from collections import Counter
 
-from harness import Stack, common_arguments, machine, print_table, result_label, write_results
+from harness import (
+    RequestCounter,
+    Stack,
+    common_arguments,
+    machine,
+    print_table,
+    result_label,
+    write_results,
+)
 
 BATCH = 2000
 
@@ -89,20 +96,13 @@ def main(argv: list[str] | None = None) -> int:
 
         from matters.models import MatterBalance
         from matters.services import REFRESH_INTERVAL, STALE_READS_PER_PASS
-        from sync.connectors.base import JsonHttpClient
         from sync.tasks import balances_refresh_task
 
         seed(options.matters)
         print(f"{options.matters:,} matters linked to LA files.", flush=True)
 
-        counts: Counter[str] = Counter()
-        send = JsonHttpClient.send
-
-        def counted(client, method, path, **kwargs):
-            counts[client.system] += 1
-            return send(client, method, path, **kwargs)
-
-        JsonHttpClient.send = counted
+        counting = RequestCounter()
+        counting.install()
         minutes = REFRESH_INTERVAL.total_seconds() / 60
         share = settings.BALANCE_REFRESH_BUDGET_SHARE
         la_share = share * options.la_rpm * minutes
@@ -110,16 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         passes = []
         quiet_passes = 0
         while len(passes) < options.max_passes and quiet_passes < 1:
-            before = Counter(counts)
             started = time.perf_counter()
-            report = balances_refresh_task()
+            report, sent = counting.run(balances_refresh_task)
             seconds = time.perf_counter() - started
             read_so_far = MatterBalance.objects.filter(as_of__isnull=False).count()
             passes.append(
                 {
                     "pass": len(passes) + 1,
-                    "la_requests": counts["la"] - before["la"],
-                    "pm_requests": counts["pm"] - before["pm"],
+                    "la_requests": sent["la"],
+                    "pm_requests": sent["pm"],
                     "seconds": round(seconds, 2),
                     **report,
                     "read_so_far": read_so_far,

@@ -520,6 +520,34 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+class RequestCounter:
+    """Counts the requests the hub's connectors send, by system (after `install()`, in
+    this process)."""
+
+    def __init__(self):
+        from collections import Counter
+
+        self.counts = Counter()
+
+    def install(self) -> None:
+        from sync.connectors.base import JsonHttpClient
+
+        send = JsonHttpClient.send
+        counts = self.counts
+
+        def counted(client, method, path, **kwargs):
+            counts[client.system] += 1
+            return send(client, method, path, **kwargs)
+
+        JsonHttpClient.send = counted
+
+    def run(self, func):
+        """Call `func()`; answer (its result, {system: requests it sent})."""
+        before = dict(self.counts)
+        result = func()
+        return result, {s: self.counts[s] - before.get(s, 0) for s in ("pm", "la")}
+
+
 def machine(stack: Stack | None = None) -> dict:
     import django
 

@@ -22,7 +22,15 @@ import io
 import sys
 from collections import Counter
 
-from harness import Stack, common_arguments, machine, print_table, result_label, write_results
+from harness import (
+    RequestCounter,
+    Stack,
+    common_arguments,
+    machine,
+    print_table,
+    result_label,
+    write_results,
+)
 
 JOBS = [
     ("poll", "sync.tasks.poll_task"),
@@ -31,30 +39,6 @@ JOBS = [
     ("time reconciliation", "sync.tasks.time_entries_reconcile_task"),
     ("receipt pruning", "sync.tasks.webhook_receipts_prune_task"),
 ]
-
-
-class Counting:
-    """Counts the requests the connectors send, by system."""
-
-    def __init__(self):
-        self.counts: Counter[str] = Counter()
-
-    def install(self) -> None:
-        from sync.connectors.base import JsonHttpClient
-
-        send = JsonHttpClient.send
-        counts = self.counts
-
-        def counted(client, method, path, **kwargs):
-            counts[client.system] += 1
-            return send(client, method, path, **kwargs)
-
-        JsonHttpClient.send = counted
-
-    def run(self, func) -> dict[str, int]:
-        before = Counter(self.counts)
-        func()
-        return {system: self.counts[system] - before[system] for system in ("pm", "la")}
 
 
 def balances_written_into_pm() -> None:
@@ -122,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         states = dict(Counter(Link.objects.values_list("status", flat=True)))
         print(f"Seeded and synced; links by state: {states}", flush=True)
 
-        counting = Counting()
+        counting = RequestCounter()
         counting.install()
         per_run: dict[str, dict[str, int]] = {}
         hourly: dict[str, dict[str, float]] = {}
@@ -134,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             job()
             if name == "balance refresh":
                 balances_written_into_pm()
-            per_run[name] = counting.run(job)
+            _, per_run[name] = counting.run(job)
             hourly[name] = {
                 system: per_run[name][system] * runs_an_hour(func) for system in ("pm", "la")
             }
@@ -143,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         WorkLease.objects.filter(name="poll").update(next_run_at=None)
         settings.POLL_QUIET_MINUTES = options.quiet_minutes
         poll = import_string("sync.tasks.poll_task")
-        pass_cost = counting.run(poll)
-        between = counting.run(poll)
+        _, pass_cost = counting.run(poll)
+        _, between = counting.run(poll)
         passes = 60 / max(1, options.quiet_minutes)
         hourly["poll"] = {
             system: pass_cost[system] * passes + between[system] * (60 - passes)
