@@ -125,17 +125,28 @@ def planted_records(clashing: list[str]) -> tuple[set[int], set[int]]:
 
 
 def settled() -> bool:
-    """No link pending or unknown, no webhook waiting, every PM record in the hub.
+    """No link pending, unknown, held or owed another pass, no webhook waiting, every PM
+    record in the hub.
 
-    (The broker's queue is not asked: the poll and sweep tasks this script queues every
-    few seconds would never let it be empty for long.)"""
+    A link a killed worker held keeps its state until its lease runs out, and a change
+    announced meanwhile marks it dirty: it is not settled until the sweep has taken it
+    back and synced it. (The broker's queue is not asked: the poll and sweep tasks this
+    script queues every few seconds would never let it be empty for long.)"""
+    from django.db.models import Q
+    from django.utils import timezone
+
     from sandbox.pm import models as pm
     from sync.models import Link, LinkStatus, WebhookReceipt
     from timekeeping.models import BillingBatch, TimeEntry
     from timekeeping.services import OPEN
 
+    unsettled = (
+        Q(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN])
+        | Q(dirty=True)
+        | Q(lease_expires_at__gt=timezone.now())
+    )
     return (
-        not Link.objects.filter(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN]).exists()
+        not Link.objects.filter(unsettled).exists()
         and not WebhookReceipt.objects.filter(processed_at__isnull=True).exists()
         and not BillingBatch.objects.filter(status__in=OPEN).exists()
         and TimeEntry.objects.count() == pm.TimeEntry.objects.count()
@@ -146,7 +157,7 @@ def settled() -> bool:
 
 def waiting() -> str:
     """What the hub is still waiting for, for the timeline."""
-    from django.db.models import Count, Min
+    from django.db.models import Count, Max, Min
     from django.utils import timezone
     from django_q.brokers import get_broker
 
@@ -164,6 +175,15 @@ def waiting() -> str:
         + (f" (leased {(row['lease'] - now).total_seconds():.0f} s more)" if row["lease"] else "")
         for row in rows
     ]
+    held = Link.objects.exclude(status__in=[LinkStatus.PENDING, LinkStatus.UNKNOWN]).filter(
+        lease_expires_at__gt=now
+    )
+    if held.exists():
+        latest = held.aggregate(until=Max("lease_expires_at"))["until"]
+        parts.append(
+            f"{held.count()} leased (until {(latest - now).total_seconds():.0f} s from now), "
+            f"{held.filter(dirty=True).count()} of them owed another pass"
+        )
     return f"queue {get_broker().queue_size()}; waiting: " + (", ".join(parts) or "nothing")
 
 
