@@ -388,6 +388,9 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
             details={"field": conflict.field, "chosen": conflict.chosen},
         )
 
+    # The base of the next merge for each side: what it answered, except after an update
+    # (_written_over).
+    pm_base = la_base = None
     # LA first: it assigns the numbers that PM and the hub then take.
     la_names = [f.name for f in adapter.fields if LA in f.systems]
     if la is None:
@@ -406,8 +409,10 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
         ]
         changes = differences(target, la.values, updatable)
         if changes:
+            read = _snapshot(la, la_names)
             la = adapter.la_update(la, changes)
-            link_store_written(link, LA, _snapshot(la, la_names), la.raw)
+            la_base = _written_over(read, _snapshot(la, la_names), changes)
+            link_store_written(link, LA, la_base, la.raw)
             report.writes.append("updated in LA: " + ", ".join(sorted(changes)))
     for shared in adapter.fields:
         if shared.owner == LA and LA in shared.systems:
@@ -429,8 +434,10 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
     else:
         changes = differences(target, pm.values, pm_updatable)
         if changes:
+            read = _snapshot(pm, pm_names)
             pm = adapter.pm_update(pm, changes)
-            link_store_written(link, PM, _snapshot(pm, pm_names), pm.raw)
+            pm_base = _written_over(read, _snapshot(pm, pm_names), changes)
+            link_store_written(link, PM, pm_base, pm.raw)
             report.writes.append("updated in PM: " + ", ".join(sorted(changes)))
 
     if str(la.raw.get(adapter.la_pm_id_field) or "") != pm.id:
@@ -440,8 +447,8 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
 
     if adapter.hub_apply(record, target):
         report.writes.append("updated the hub")
-    report.pm_snapshot = _snapshot(pm, pm_names)
-    report.la_snapshot = _snapshot(la, la_names)
+    report.pm_snapshot = pm_base if pm_base is not None else _snapshot(pm, pm_names)
+    report.la_snapshot = la_base if la_base is not None else _snapshot(la, la_names)
     report.pm_modified = record_modified(PM, pm.raw)
     report.la_modified = record_modified(LA, la.raw)
     return report
@@ -450,6 +457,14 @@ def _reconcile(adapter: RecordAdapter, link: Link, record) -> PassReport:
 def _snapshot(remote: Remote, names: list[str]) -> dict:
     """What a side holds, in the hub's names: the base of the next merge."""
     return {name: remote.values.get(name) for name in names}
+
+
+def _written_over(read: dict, answered: dict, written: dict) -> dict:
+    """The base after an update: the fields the hub wrote as the system answered them,
+    every other field as the hub read it. An update answers the whole record, with
+    whatever a person changed there since the hub read it; taking that as the base would
+    make the person's change look synced, and it would never reach the other side."""
+    return {**read, **{name: answered.get(name) for name in written}}
 
 
 def _ms(started: float) -> int:

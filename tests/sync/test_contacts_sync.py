@@ -163,6 +163,36 @@ def test_an_edit_in_la_reaches_pm_and_is_not_written_back_to_la(systems):
     assert la_client().calls["PATCH"] == patches_before
 
 
+def test_a_person_s_pm_edit_made_while_the_hub_writes_to_pm_still_reaches_la(systems, monkeypatch):
+    """PM answers an update with the whole record, including a field a person changed
+    after the hub read it: that field must not be taken as synced."""
+    from sync.connectors.base import JsonHttpClient
+
+    participant, la_contact, _ = linked_pair()
+    la_services.contact_update(contact=la_contact, data={"phone_mobile": "0400 111 222"})
+    send = JsonHttpClient.send
+    edited = []
+
+    def a_person_edits_first(client, method, path, **kwargs):
+        if client.system == "pm" and method == "PUT" and not edited:
+            edited.append(path)  # between the hub's read and its write
+            pm_services.participant_update(participant, middle_name="Pm10")
+        return send(client, method, path, **kwargs)
+
+    monkeypatch.setattr(JsonHttpClient, "send", a_person_edits_first)
+
+    sync_everything()
+    monkeypatch.setattr(JsonHttpClient, "send", send)
+    sync_everything()  # the poll (or the resthook) brings the person's edit
+
+    la_contact.refresh_from_db()
+    participant.refresh_from_db()
+    assert edited
+    assert participant.phone1_number == "0400 111 222"
+    assert la_contact.middle_name == "Pm10"
+    assert participant.middle_name == "Pm10"
+
+
 def test_edits_on_both_sides_merge_field_by_field(systems):
     participant, la_contact, link = linked_pair()
     pm_services.participant_update(participant, first_name="Janet")
